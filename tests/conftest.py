@@ -1,0 +1,79 @@
+"""Shared test fixtures: outside tools (OpenSSL + gost-engine, SoftHSM2, ...), located or refused.
+
+A test that needs a tool asks for its fixture. Without the tool the test skips with the reason,
+except under ``CI=true``, where a missing tool is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def missing(reason: str) -> NoReturn:
+    """Skip for a missing tool, or fail under CI=true."""
+    if IN_CI:
+        pytest.fail(f"required tool missing under CI=true: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+OPENSSL_GOST_CONF = """\
+openssl_conf = openssl_def
+[openssl_def]
+engines = engine_section
+[engine_section]
+gost = gost_section
+[gost_section]
+engine_id = gost
+default_algorithms = ALL
+"""
+
+OpenSSL = Callable[..., subprocess.CompletedProcess[bytes]]
+
+
+@pytest.fixture(scope="session")
+def openssl_gost_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment with OPENSSL_CONF loading gost-engine; checked to really provide GOST."""
+    if shutil.which("openssl") is None:
+        missing("openssl not installed")
+    conf = tmp_path_factory.mktemp("openssl") / "openssl.cnf"
+    conf.write_text(OPENSSL_GOST_CONF)
+    env = dict(os.environ, OPENSSL_CONF=str(conf))
+    probe = subprocess.run(
+        ["openssl", "dgst", "-md_gost12_256"], input=b"", env=env, capture_output=True, check=False
+    )
+    if probe.returncode != 0:
+        missing("OpenSSL gost-engine not available (Debian: libengine-gost-openssl)")
+    return env
+
+
+@pytest.fixture()
+def openssl(openssl_gost_env: dict[str, str], tmp_path: Path) -> Iterator[OpenSSL]:
+    """Run ``openssl ARGS`` with the GOST engine in a temp dir; raises on a non-zero exit
+    unless ``check=False`` is passed."""
+
+    def run(*args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        proc = subprocess.run(
+            ["openssl", *args],
+            input=input,
+            env=openssl_gost_env,
+            cwd=tmp_path,
+            capture_output=True,
+            check=False,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"openssl {' '.join(args)} failed ({proc.returncode}):\n"
+                + proc.stderr.decode(errors="replace")
+            )
+        return proc
+
+    yield run
