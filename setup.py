@@ -1,4 +1,4 @@
-"""Build the native GOST core (``bankkeys.gost._gost``) with the package itself.
+"""Build the native GOST core (``bankkeys.gost._streebog`` and ``._ec``) with the package itself.
 
 No system library is needed at run time: the extension is self-contained C.
 """
@@ -8,14 +8,11 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "bankkeys.gost._gost",
-            sources=[
-                "src/bankkeys/gost/_c/module.c",
-                "src/bankkeys/gost/_c/streebog.c",
-                "src/bankkeys/gost/_c/ec.c",
-            ],
+            f"bankkeys.gost._{name}",
+            sources=[f"src/bankkeys/gost/_c/py_{name}.c", f"src/bankkeys/gost/_c/{name}.c"],
             include_dirs=["src/bankkeys/gost/_c"],
             extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra", "-fno-strict-aliasing"],
         )
+        for name in ("streebog", "ec")
     ]
 )
