@@ -1,0 +1,72 @@
+"""Pieces shared by certificates, requests and CRLs: times, serials, key identifiers, signing."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from bankkeys.pki import _asn1
+from bankkeys.pki._asn1 import algos, keys, x509
+from bankkeys.pki.algorithms import check_key_spec
+from bankkeys.pki.errors import InvalidInput, ParseError
+from bankkeys.pki.signer import Signer
+
+# RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
+_UTC_TIME_LIMIT = datetime(2050, 1, 1, tzinfo=UTC)
+
+
+def utc(moment: datetime) -> datetime:
+    """An aware UTC datetime without microseconds (DER times carry whole seconds)."""
+    if moment.tzinfo is None:
+        raise InvalidInput("время должно быть с часовым поясом (aware datetime)")
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def x509_time(moment: datetime) -> Any:
+    moment = utc(moment)
+    if moment < _UTC_TIME_LIMIT:
+        return x509.Time(name="utc_time", value=moment)
+    return x509.Time(name="general_time", value=moment)
+
+
+def random_serial() -> int:
+    """A positive serial with 128 random bits (RFC 5280: at most 20 octets)."""
+    return secrets.randbits(128) or 1
+
+
+def check_serial(serial: int) -> int:
+    if serial <= 0 or serial.bit_length() > 159:
+        raise InvalidInput("серийный номер должен быть положительным и не длиннее 20 байт")
+    return serial
+
+
+def key_identifier(spki_der: bytes) -> bytes:
+    """RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value."""
+    info = _asn1.load(keys.PublicKeyInfo, spki_der, "открытый ключ")
+    bits = info["public_key"]
+    return hashlib.sha1(bits.contents[1:], usedforsecurity=False).digest()
+
+
+def signature_algorithm(signer: Signer) -> Any:
+    """The AlgorithmIdentifier of the signer's signature, parameters absent (RFC 9215, 5758)."""
+    alg = check_key_spec(signer.key_spec)
+    return algos.SignedDigestAlgorithm({"algorithm": alg.signature_oid})
+
+
+def algorithm_oid(value: Any, what: str) -> str:
+    """Dotted OID of a parsed AlgorithmIdentifier; GOST/ECDSA parameters must be absent or NULL."""
+    with _asn1.guarded(what):
+        params = value["parameters"]
+        if params.native is not None:
+            raise ParseError(f"{what}: у алгоритма подписи неожиданные параметры")
+        oid = value["algorithm"].dotted
+    assert isinstance(oid, str)
+    return oid
+
+
+def aware(value: Any) -> datetime:
+    if not isinstance(value, datetime):
+        raise ParseError("ожидалось время")
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

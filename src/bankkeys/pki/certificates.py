@@ -1,0 +1,442 @@
+"""X.509 v3 certificates (RFC 5280, GOST per RFC 9215): build through a Signer, parse to a
+typed record.
+
+A certificate is built from a :class:`CertificateTemplate` (what the CA decides) and the subject's
+SubjectPublicKeyInfo (what the subject proved to hold), and signed by the issuer's
+:class:`~bankkeys.pki.signer.Signer` — a key in memory or on a token, alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from bankkeys.pki import _asn1
+from bankkeys.pki._asn1 import core, keys, x509
+from bankkeys.pki._common import (
+    algorithm_oid,
+    aware,
+    check_serial,
+    key_identifier,
+    random_serial,
+    signature_algorithm,
+    utc,
+    x509_time,
+)
+from bankkeys.pki.errors import InvalidInput, ParseError
+from bankkeys.pki.keys import (
+    decode_public_key_info,
+    is_pem,
+    pem_decode,
+    pem_encode,
+    public_key_from_asn1,
+)
+from bankkeys.pki.names import Name, name_from_asn1, name_to_asn1
+from bankkeys.pki.signer import KeySpec, Signer
+from bankkeys.pki.verify import verify_with_key
+
+KEY_USAGES: Final = frozenset(
+    {
+        "digital_signature",
+        "non_repudiation",
+        "key_encipherment",
+        "data_encipherment",
+        "key_agreement",
+        "key_cert_sign",
+        "crl_sign",
+        "encipher_only",
+        "decipher_only",
+    }
+)
+
+# Extended key usages by friendly name (anything else: a dotted OID).
+EKU_CLIENT_AUTH: Final = "1.3.6.1.5.5.7.3.2"
+EKU_EMAIL_PROTECTION: Final = "1.3.6.1.5.5.7.3.4"
+
+# Signing-tool class policies (1.2.643.100.113.x).
+POLICY_KC1: Final = "1.2.643.100.113.1"
+POLICY_KC2: Final = "1.2.643.100.113.2"
+POLICY_KC3: Final = "1.2.643.100.113.3"
+
+# The extensions parse_certificate understands (criticality of anything else is reported).
+KNOWN_EXTENSIONS: Final = frozenset(
+    {
+        "2.5.29.14",  # subjectKeyIdentifier
+        "2.5.29.15",  # keyUsage
+        "2.5.29.16",  # privateKeyUsagePeriod
+        "2.5.29.19",  # basicConstraints
+        "2.5.29.31",  # cRLDistributionPoints
+        "2.5.29.32",  # certificatePolicies
+        "2.5.29.35",  # authorityKeyIdentifier
+        "2.5.29.37",  # extendedKeyUsage
+        "2.5.29.17",  # subjectAltName
+        "1.3.6.1.5.5.7.1.1",  # authorityInfoAccess
+        _asn1.SUBJECT_SIGN_TOOL,
+        _asn1.ISSUER_SIGN_TOOL,
+        _asn1.IDENTIFICATION_KIND,
+    }
+)
+
+
+@dataclass(frozen=True)
+class IssuerSignTool:
+    """Extension issuerSignTool: the certified tools of the CA and their conformity documents."""
+
+    sign_tool: str
+    ca_tool: str
+    sign_tool_cert: str
+    ca_tool_cert: str
+
+
+@dataclass(frozen=True)
+class CertificateTemplate:
+    """What goes into a certificate besides the subject's key and the issuer's identity."""
+
+    subject: Name
+    not_before: datetime
+    not_after: datetime
+    serial: int | None = None  # None: 128 random bits
+    is_ca: bool = False
+    path_length: int | None = None
+    key_usage: frozenset[str] = frozenset({"digital_signature", "non_repudiation"})
+    extended_key_usage: tuple[str, ...] = ()
+    policies: tuple[str, ...] = ()
+    crl_urls: tuple[str, ...] = ()
+    ocsp_urls: tuple[str, ...] = ()
+    ca_issuer_urls: tuple[str, ...] = ()
+    subject_sign_tool: str | None = None
+    issuer_sign_tool: IssuerSignTool | None = None
+    private_key_usage_period: tuple[datetime, datetime] | None = None
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A parsed certificate. ``der`` is the exact input; everything else is read from it."""
+
+    der: bytes
+    version: int
+    serial: int
+    signature_algorithm_oid: str
+    issuer: Name
+    subject: Name
+    not_before: datetime
+    not_after: datetime
+    key_spec: KeySpec
+    public_key: bytes
+    public_key_info: bytes
+    is_ca: bool
+    path_length: int | None
+    has_basic_constraints: bool
+    key_usage: frozenset[str] | None  # None: no keyUsage extension
+    extended_key_usage: tuple[str, ...] | None
+    subject_key_id: bytes | None
+    authority_key_id: bytes | None
+    policies: tuple[str, ...]
+    crl_urls: tuple[str, ...]
+    ocsp_urls: tuple[str, ...]
+    ca_issuer_urls: tuple[str, ...]
+    subject_sign_tool: str | None
+    issuer_sign_tool: IssuerSignTool | None
+    private_key_usage_period: tuple[datetime | None, datetime | None] | None
+    alt_emails: tuple[str, ...]
+    critical_extensions: frozenset[str]
+    unknown_critical_extensions: frozenset[str]
+    tbs: bytes = field(repr=False)
+    signature: bytes = field(repr=False)
+    issuer_der: bytes = field(repr=False)
+    subject_der: bytes = field(repr=False)
+
+    @property
+    def is_self_issued(self) -> bool:
+        return names_match(self.issuer_der, self.subject_der)
+
+    def to_pem(self) -> str:
+        return pem_encode("CERTIFICATE", self.der)
+
+
+# --- building ------------------------------------------------------------------------------
+
+
+def build_certificate(
+    template: CertificateTemplate,
+    subject_public_key_info: bytes,
+    issuer_signer: Signer,
+    issuer_certificate: Certificate | None = None,
+) -> bytes:
+    """Build and sign a certificate; DER.
+
+    Without ``issuer_certificate`` the certificate is self-signed: the issuer is the subject, and
+    ``subject_public_key_info`` must be the signer's own key.
+    """
+    decode_public_key_info(subject_public_key_info)  # validates the key before it is certified
+    if issuer_certificate is None:
+        if subject_public_key_info != issuer_signer.public_key_info:
+            raise InvalidInput(
+                "самоподписанный сертификат: ключ субъекта не совпадает с ключом подписи"
+            )
+        issuer_name = name_to_asn1(template.subject)
+        authority_key_id = key_identifier(subject_public_key_info)
+    else:
+        if issuer_certificate.public_key_info != issuer_signer.public_key_info:
+            raise InvalidInput("ключ подписи не соответствует сертификату издателя")
+        issuer_name = x509.Name.load(issuer_certificate.subject_der)
+        authority_key_id = issuer_certificate.subject_key_id or key_identifier(
+            issuer_certificate.public_key_info
+        )
+    if template.subject.is_empty:
+        raise InvalidInput("пустое имя субъекта")
+    not_before, not_after = utc(template.not_before), utc(template.not_after)
+    if not_after <= not_before:
+        raise InvalidInput("срок действия: notAfter должен быть позже notBefore")
+    serial = check_serial(template.serial if template.serial is not None else random_serial())
+    algorithm = signature_algorithm(issuer_signer)
+    tbs = x509.TbsCertificate(
+        {
+            "version": "v3",
+            "serial_number": serial,
+            "signature": algorithm,
+            "issuer": issuer_name,
+            "validity": {"not_before": x509_time(not_before), "not_after": x509_time(not_after)},
+            "subject": name_to_asn1(template.subject),
+            "subject_public_key_info": keys.PublicKeyInfo.load(subject_public_key_info),
+            "extensions": _extensions(template, subject_public_key_info, authority_key_id),
+        }
+    )
+    tbs_der = _asn1.dump(tbs)
+    signature = issuer_signer.sign(tbs_der)
+    cert = x509.Certificate(
+        {
+            "tbs_certificate": x509.TbsCertificate.load(tbs_der),
+            "signature_algorithm": algorithm,
+            "signature_value": signature,
+        }
+    )
+    return _asn1.dump(cert)
+
+
+def _extension(name: str, value: Any, critical: bool = False) -> Any:
+    return x509.Extension({"extn_id": name, "critical": critical, "extn_value": value})
+
+
+def _uri(url: str) -> Any:
+    if not url.isascii() or ":" not in url:
+        raise InvalidInput(f"некорректный URL: {url!r}")
+    return x509.GeneralName(name="uniform_resource_identifier", value=url)
+
+
+def _extensions(template: CertificateTemplate, spki: bytes, authority_key_id: bytes) -> list[Any]:
+    unknown = template.key_usage - KEY_USAGES
+    if unknown:
+        raise InvalidInput(f"неизвестные назначения ключа: {sorted(unknown)}")
+    if template.is_ca and "key_cert_sign" not in template.key_usage:
+        raise InvalidInput("сертификат УЦ должен разрешать keyCertSign")
+    if not template.is_ca and template.key_usage & {"key_cert_sign"}:
+        raise InvalidInput("keyCertSign разрешён только сертификату УЦ")
+    if template.path_length is not None and (not template.is_ca or template.path_length < 0):
+        raise InvalidInput("pathLenConstraint допустим только для УЦ и не меньше нуля")
+    result = [
+        _extension("key_identifier", core.OctetString(key_identifier(spki))),
+        _extension("authority_key_identifier", {"key_identifier": authority_key_id}),
+    ]
+    if template.is_ca:
+        constraints: dict[str, Any] = {"ca": True}
+        if template.path_length is not None:
+            constraints["path_len_constraint"] = template.path_length
+        result.append(_extension("basic_constraints", constraints, critical=True))
+    if template.key_usage:
+        result.append(_extension("key_usage", set(template.key_usage), critical=True))
+    if template.extended_key_usage:
+        result.append(_extension("extended_key_usage", list(template.extended_key_usage)))
+    if template.subject.email is not None:
+        # RFC 5280 4.1.2.6: an e-mail address in the subject MUST also be an rfc822Name in SAN.
+        alt = [x509.GeneralName(name="rfc822_name", value=template.subject.email)]
+        result.append(_extension("subject_alt_name", alt))
+    if template.policies:
+        result.append(
+            _extension(
+                "certificate_policies", [{"policy_identifier": p} for p in template.policies]
+            )
+        )
+    if template.crl_urls:
+        points = [
+            {"distribution_point": x509.DistributionPointName(name="full_name", value=[_uri(u)])}
+            for u in template.crl_urls
+        ]
+        result.append(_extension("crl_distribution_points", points))
+    access = [{"access_method": "ocsp", "access_location": _uri(u)} for u in template.ocsp_urls]
+    access += [
+        {"access_method": "ca_issuers", "access_location": _uri(u)} for u in template.ca_issuer_urls
+    ]
+    if access:
+        result.append(_extension("authority_information_access", access))
+    if template.subject_sign_tool is not None:
+        if not 1 <= len(template.subject_sign_tool) <= 200:
+            raise InvalidInput("subjectSignTool: от 1 до 200 символов")
+        result.append(_extension("subject_sign_tool", core.UTF8String(template.subject_sign_tool)))
+    if template.issuer_sign_tool is not None:
+        tool = template.issuer_sign_tool
+        limits = (
+            (tool.sign_tool, 200),
+            (tool.ca_tool, 200),
+            (tool.sign_tool_cert, 100),
+            (tool.ca_tool_cert, 100),
+        )
+        if any(not 1 <= len(text) <= limit for text, limit in limits):
+            raise InvalidInput("issuerSignTool: строки от 1 до 200 (сертификаты — до 100) символов")
+        value = _asn1.IssuerSignTool(
+            {
+                "sign_tool": tool.sign_tool,
+                "ca_tool": tool.ca_tool,
+                "sign_tool_cert": tool.sign_tool_cert,
+                "ca_tool_cert": tool.ca_tool_cert,
+            }
+        )
+        result.append(_extension("issuer_sign_tool", value))
+    if template.private_key_usage_period is not None:
+        start, end = (utc(t) for t in template.private_key_usage_period)
+        if end <= start:
+            raise InvalidInput("privateKeyUsagePeriod: конец раньше начала")
+        result.append(
+            _extension("private_key_usage_period", {"not_before": start, "not_after": end})
+        )
+    return result
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+def load_der(data: bytes | str, label: str) -> bytes:
+    """DER bytes of DER or PEM input."""
+    if isinstance(data, str) or is_pem(data):
+        return pem_decode(data, label)
+    return bytes(data)
+
+
+def parse_certificate(data: bytes | str) -> Certificate:
+    """Parse a certificate (DER or PEM); any defect is a ParseError. Signature not checked."""
+    der = load_der(data, "CERTIFICATE")
+    cert = _asn1.load(x509.Certificate, der, "сертификат")
+    what = "сертификат"
+    with _asn1.guarded(what):
+        tbs = cert["tbs_certificate"]
+        sig_oid = algorithm_oid(cert["signature_algorithm"], what)
+        if algorithm_oid(tbs["signature"], what) != sig_oid:
+            raise ParseError("сертификат: алгоритм подписи в теле и снаружи различается")
+        version = tbs["version"].native
+        if version not in ("v1", "v2", "v3"):
+            raise ParseError(f"сертификат: неизвестная версия {version}")
+        serial = tbs["serial_number"].native
+        spec, public = public_key_from_asn1(tbs["subject_public_key_info"])
+        ext = _read_extensions(tbs["extensions"], what)
+        signature = cert["signature_value"].native
+        validity = tbs["validity"]
+        return Certificate(
+            der=der,
+            version=int(version[1:]),
+            serial=serial,
+            signature_algorithm_oid=sig_oid,
+            issuer=name_from_asn1(tbs["issuer"]),
+            subject=name_from_asn1(tbs["subject"]),
+            not_before=aware(validity["not_before"].native),
+            not_after=aware(validity["not_after"].native),
+            key_spec=spec,
+            public_key=public,
+            public_key_info=_asn1.dump(tbs["subject_public_key_info"]),
+            tbs=_asn1.dump(tbs),
+            signature=signature,
+            issuer_der=_asn1.dump(tbs["issuer"]),
+            subject_der=_asn1.dump(tbs["subject"]),
+            **ext,
+        )
+
+
+def _read_extensions(extensions: Any, what: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    critical: set[str] = set()
+    for extension in extensions:
+        oid = extension["extn_id"].dotted
+        if oid in values:
+            raise ParseError(f"{what}: расширение {oid} повторяется")
+        values[oid] = extension["extn_value"].parsed
+        if extension["critical"].native:
+            critical.add(oid)
+
+    def native(oid: str) -> Any:
+        value = values.get(oid)
+        return None if value is None else value.native
+
+    basic = native("2.5.29.19")
+    usage = native("2.5.29.15")
+    eku = values.get("2.5.29.37")
+    aki = native("2.5.29.35")
+    policies = native("2.5.29.32") or []
+    crl_urls = [
+        name
+        for point in native("2.5.29.31") or []
+        if point["distribution_point"] is not None and isinstance(point["distribution_point"], list)
+        for name in point["distribution_point"]
+        if isinstance(name, str)
+    ]
+    aia = native("1.3.6.1.5.5.7.1.1") or []
+    issuer_tool = native(_asn1.ISSUER_SIGN_TOOL)
+    period = native("2.5.29.16")
+    alt = native("2.5.29.17") or []
+    return {
+        "is_ca": bool(basic and basic["ca"]),
+        "path_length": basic["path_len_constraint"] if basic else None,
+        "has_basic_constraints": basic is not None,
+        "key_usage": frozenset(usage) if usage is not None else None,
+        "extended_key_usage": (
+            tuple(purpose.dotted for purpose in eku) if eku is not None else None
+        ),
+        "subject_key_id": native("2.5.29.14"),
+        "authority_key_id": aki["key_identifier"] if aki else None,
+        "policies": tuple(_dotted(p["policy_identifier"]) for p in policies),
+        "crl_urls": tuple(crl_urls),
+        "ocsp_urls": tuple(_access(aia, "ocsp")),
+        "ca_issuer_urls": tuple(_access(aia, "ca_issuers")),
+        "subject_sign_tool": native(_asn1.SUBJECT_SIGN_TOOL),
+        "issuer_sign_tool": IssuerSignTool(**issuer_tool) if issuer_tool else None,
+        "private_key_usage_period": (
+            (period["not_before"], period["not_after"]) if period is not None else None
+        ),
+        "alt_emails": tuple(v for v in alt if isinstance(v, str) and "@" in v),
+        "critical_extensions": frozenset(critical),
+        "unknown_critical_extensions": frozenset(critical - KNOWN_EXTENSIONS),
+    }
+
+
+_POLICY_NAMES: Final = {"any_policy": "2.5.29.32.0"}
+
+
+def _dotted(policy: str) -> str:
+    return _POLICY_NAMES.get(policy, policy)
+
+
+def _access(aia: Iterable[Any], method: str) -> list[str]:
+    return [
+        entry["access_location"]
+        for entry in aia
+        if entry["access_method"] == method and isinstance(entry["access_location"], str)
+    ]
+
+
+def names_match(a_der: bytes, b_der: bytes) -> bool:
+    """RFC 5280 7.1 name comparison (after string preparation) of two DER names."""
+    if a_der == b_der:
+        return True
+    with _asn1.guarded("имя"):
+        result = x509.Name.load(a_der) == x509.Name.load(b_der)
+    return bool(result)
+
+
+def verify_certificate_signature(cert: Certificate, issuer_public_key_info: bytes) -> None:
+    """Check the certificate's signature with the issuer's key; SignatureInvalid if it fails."""
+    spec, public = decode_public_key_info(issuer_public_key_info)
+    verify_with_key(spec, public, cert.tbs, cert.signature, cert.signature_algorithm_oid)
+
+
+def certificate_to_pem(der: bytes) -> str:
+    return pem_encode("CERTIFICATE", der)
