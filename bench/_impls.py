@@ -66,6 +66,10 @@ class Unavailable(RuntimeError):
     """The implementation cannot run here; the message says why."""
 
 
+class NotBuilt(Unavailable):
+    """One part of an implementation is missing (bankkeys' EC core before it lands, say)."""
+
+
 class Implementation(Protocol):
     name: str
     version: str
@@ -93,31 +97,51 @@ class Bankkeys:
     name = "bankkeys"
 
     def __init__(self) -> None:
+        import bankkeys
+
+        self._streebog: Any = None
+        self._gost3410: Any = None
+        self._params: Any = None
+        self.missing: dict[str, str] = {}  # part -> why it is not there
         try:
-            import bankkeys
-            from bankkeys.gost import gost3410, params, streebog
+            from bankkeys.gost import streebog
+
+            self._streebog = streebog
         except ImportError as exc:
-            raise Unavailable(f"not built ({exc})") from exc
-        self._gost3410: Any = gost3410
-        self._params: Any = params
-        self._streebog: Any = streebog
+            self.missing["streebog"] = f"not built ({exc})"
+        try:
+            from bankkeys.gost import gost3410, params
+
+            self._gost3410, self._params = gost3410, params
+        except ImportError as exc:
+            self.missing["gost3410"] = f"not built ({exc})"
+        if len(self.missing) == 2:
+            raise Unavailable(self.missing["gost3410"])
         self.version = f"{bankkeys.__version__} (git {_git_revision()})"
         self._keys: dict[str, Any] = {}
 
+    def _require(self, part: str) -> None:
+        if part in self.missing:
+            raise NotBuilt(self.missing[part])
+
     def private_key(self, curve_name: str) -> Any:
+        self._require("gost3410")
         if curve_name not in self._keys:
             curve = self._params.get_curve(curve_name)
             self._keys[curve_name] = self._gost3410.PrivateKey.generate(curve)
         return self._keys[curve_name]
 
     def streebog256(self, data: bytes) -> bytes:
+        self._require("streebog")
         return bytes(self._streebog.streebog256(data).digest())
 
     def public_key(self, curve_name: str, raw: bytes) -> Any:
+        self._require("gost3410")
         return self._gost3410.PublicKey.from_bytes(self._params.get_curve(curve_name), raw)
 
     def workload(self, figure: Figure, inputs: Inputs) -> Workload:
         if figure.operation == "hash":
+            self._require("streebog")
             return _hash_workload(self.streebog256, inputs.buffer)
         key = self.private_key(figure.curve)
         message = inputs.message

@@ -32,6 +32,7 @@ from _impls import (
     Figure,
     Implementation,
     Inputs,
+    NotBuilt,
     Unavailable,
     Workload,
 )
@@ -46,14 +47,19 @@ COMPARED = ("bankkeys", "gostcrypto")
 class Result:
     samples: list[float] = field(default_factory=list)
     error: str | None = None
+    not_built: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return bool(self.samples) and self.error is None and self.not_built is None
 
     @property
     def best(self) -> float | None:
-        return max(self.samples) if self.samples and self.error is None else None
+        return max(self.samples) if self.valid else None
 
     @property
     def median(self) -> float | None:
-        return statistics.median(self.samples) if self.samples and self.error is None else None
+        return statistics.median(self.samples) if self.valid else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,6 +134,8 @@ def run_figure(
         try:
             load = impl.workload(figure, inputs)
             prepared[name] = (load, warm_up(load, min(0.5, seconds / 4), clock))
+        except NotBuilt as exc:
+            results[name].not_built = str(exc)
         except Exception as exc:  # an implementation that breaks is reported, not fatal
             results[name].error = f"{type(exc).__name__}: {exc}"
     for _ in range(repeat):
@@ -184,6 +192,7 @@ def build_report(
                     "median": result.median,
                     "samples": result.samples,
                     "error": result.error,
+                    "not_built": result.not_built,
                 }
                 for name, result in per_impl.items()
             },
@@ -259,6 +268,8 @@ def render_table(report: dict[str, Any]) -> str:
                 row.append("not built" if reason.startswith("not built") else "n/a")
             elif res["error"]:
                 row.append("error")
+            elif res["not_built"]:
+                row.append("not built")
             else:
                 row.append(_rate(res["best"]))
         row += [_ratio(fig["ratios"][f"{n}/{REFERENCE}"]) for n in COMPARED]
@@ -280,6 +291,15 @@ def render_table(report: dict[str, Any]) -> str:
     ]
     if errors:
         lines += ["", "errors:", *errors]
+    not_built = sorted(
+        {
+            f"{name}: {res['not_built']}"
+            for fig in report["figures"].values()
+            for name, res in fig["results"].items()
+            if res["not_built"]
+        }
+    )
+    lines += not_built
     if report["checks"]:
         lines += ["", "cross-checks:"] + [f"  {v:>4}  {k}" for k, v in report["checks"].items()]
     return "\n".join(lines)

@@ -42,9 +42,14 @@ def test_every_available_implementation_has_every_figure(report: dict[str, Any])
     assert set(impls) == set(IMPLEMENTATIONS)
     assert set(report["figures"]) == FIGURES
     available = [name for name, info in impls.items() if info["available"]]
+    not_built = set()
     for fig in report["figures"].values():
         for name in available:
             result = fig["results"][name]
+            if result["not_built"]:
+                not_built.add(f"{name} {fig['label']}: {result['not_built']}")
+                assert result["samples"] == []
+                continue
             assert result["error"] is None, (name, fig["label"], result["error"])
             assert len(result["samples"]) == REPEAT
             assert all(math.isfinite(x) and x > 0 for x in result["samples"])
@@ -53,7 +58,7 @@ def test_every_available_implementation_has_every_figure(report: dict[str, Any])
         reference = fig["results"].get("openssl", {}).get("best")
         for name in ("bankkeys", "gostcrypto"):
             ratio = fig["ratios"][f"{name}/openssl"]
-            if name in available and reference:
+            if name in available and reference and not fig["results"][name]["not_built"]:
                 assert ratio == pytest.approx(fig["results"][name]["best"] / reference)
             else:
                 assert ratio is None
@@ -61,6 +66,8 @@ def test_every_available_implementation_has_every_figure(report: dict[str, Any])
         if not info["available"]:
             assert info["reason"]
             missing(f"benchmark ran without {name}: {info['reason']}")
+    if not_built:
+        missing("parts not built: " + "; ".join(sorted(not_built)))
 
 
 def test_cross_checks_pass(report: dict[str, Any]) -> None:
