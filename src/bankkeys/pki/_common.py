@@ -70,3 +70,15 @@ def aware(value: Any) -> datetime:
     if not isinstance(value, datetime):
         raise ParseError("ожидалось время")
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def extension(name: str, value: Any, critical: bool = False) -> Any:
+    """An asn1crypto Extension by registered name."""
+    return x509.Extension({"extn_id": name, "critical": critical, "extn_value": value})
+
+
+def uri(url: str) -> Any:
+    """A GeneralName URI (ASCII only, with a scheme)."""
+    if not url.isascii() or ":" not in url:
+        raise InvalidInput(f"некорректный URL: {url!r}")
+    return x509.GeneralName(name="uniform_resource_identifier", value=url)

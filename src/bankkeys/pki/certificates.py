@@ -19,9 +19,11 @@ from bankkeys.pki._common import (
     algorithm_oid,
     aware,
     check_serial,
+    extension,
     key_identifier,
     random_serial,
     signature_algorithm,
+    uri,
     utc,
     x509_time,
 )
@@ -216,16 +218,6 @@ def build_certificate(
     return _asn1.dump(cert)
 
 
-def _extension(name: str, value: Any, critical: bool = False) -> Any:
-    return x509.Extension({"extn_id": name, "critical": critical, "extn_value": value})
-
-
-def _uri(url: str) -> Any:
-    if not url.isascii() or ":" not in url:
-        raise InvalidInput(f"некорректный URL: {url!r}")
-    return x509.GeneralName(name="uniform_resource_identifier", value=url)
-
-
 def _extensions(template: CertificateTemplate, spki: bytes, authority_key_id: bytes) -> list[Any]:
     unknown = template.key_usage - KEY_USAGES
     if unknown:
@@ -237,44 +229,42 @@ def _extensions(template: CertificateTemplate, spki: bytes, authority_key_id: by
     if template.path_length is not None and (not template.is_ca or template.path_length < 0):
         raise InvalidInput("pathLenConstraint допустим только для УЦ и не меньше нуля")
     result = [
-        _extension("key_identifier", core.OctetString(key_identifier(spki))),
-        _extension("authority_key_identifier", {"key_identifier": authority_key_id}),
+        extension("key_identifier", core.OctetString(key_identifier(spki))),
+        extension("authority_key_identifier", {"key_identifier": authority_key_id}),
     ]
     if template.is_ca:
         constraints: dict[str, Any] = {"ca": True}
         if template.path_length is not None:
             constraints["path_len_constraint"] = template.path_length
-        result.append(_extension("basic_constraints", constraints, critical=True))
+        result.append(extension("basic_constraints", constraints, critical=True))
     if template.key_usage:
-        result.append(_extension("key_usage", set(template.key_usage), critical=True))
+        result.append(extension("key_usage", set(template.key_usage), critical=True))
     if template.extended_key_usage:
-        result.append(_extension("extended_key_usage", list(template.extended_key_usage)))
+        result.append(extension("extended_key_usage", list(template.extended_key_usage)))
     if template.subject.email is not None:
         # RFC 5280 4.1.2.6: an e-mail address in the subject MUST also be an rfc822Name in SAN.
         alt = [x509.GeneralName(name="rfc822_name", value=template.subject.email)]
-        result.append(_extension("subject_alt_name", alt))
+        result.append(extension("subject_alt_name", alt))
     if template.policies:
         result.append(
-            _extension(
-                "certificate_policies", [{"policy_identifier": p} for p in template.policies]
-            )
+            extension("certificate_policies", [{"policy_identifier": p} for p in template.policies])
         )
     if template.crl_urls:
         points = [
-            {"distribution_point": x509.DistributionPointName(name="full_name", value=[_uri(u)])}
+            {"distribution_point": x509.DistributionPointName(name="full_name", value=[uri(u)])}
             for u in template.crl_urls
         ]
-        result.append(_extension("crl_distribution_points", points))
-    access = [{"access_method": "ocsp", "access_location": _uri(u)} for u in template.ocsp_urls]
+        result.append(extension("crl_distribution_points", points))
+    access = [{"access_method": "ocsp", "access_location": uri(u)} for u in template.ocsp_urls]
     access += [
-        {"access_method": "ca_issuers", "access_location": _uri(u)} for u in template.ca_issuer_urls
+        {"access_method": "ca_issuers", "access_location": uri(u)} for u in template.ca_issuer_urls
     ]
     if access:
-        result.append(_extension("authority_information_access", access))
+        result.append(extension("authority_information_access", access))
     if template.subject_sign_tool is not None:
         if not 1 <= len(template.subject_sign_tool) <= 200:
             raise InvalidInput("subjectSignTool: от 1 до 200 символов")
-        result.append(_extension("subject_sign_tool", core.UTF8String(template.subject_sign_tool)))
+        result.append(extension("subject_sign_tool", core.UTF8String(template.subject_sign_tool)))
     if template.issuer_sign_tool is not None:
         tool = template.issuer_sign_tool
         limits = (
@@ -293,13 +283,13 @@ def _extensions(template: CertificateTemplate, spki: bytes, authority_key_id: by
                 "ca_tool_cert": tool.ca_tool_cert,
             }
         )
-        result.append(_extension("issuer_sign_tool", value))
+        result.append(extension("issuer_sign_tool", value))
     if template.private_key_usage_period is not None:
         start, end = (utc(t) for t in template.private_key_usage_period)
         if end <= start:
             raise InvalidInput("privateKeyUsagePeriod: конец раньше начала")
         result.append(
-            _extension("private_key_usage_period", {"not_before": start, "not_after": end})
+            extension("private_key_usage_period", {"not_before": start, "not_after": end})
         )
     return result
 
@@ -329,7 +319,7 @@ def parse_certificate(data: bytes | str) -> Certificate:
             raise ParseError(f"сертификат: неизвестная версия {version}")
         serial = tbs["serial_number"].native
         spec, public = public_key_from_asn1(tbs["subject_public_key_info"])
-        ext = _read_extensions(tbs["extensions"], what)
+        ext = read_extensions(tbs["extensions"], what)
         signature = cert["signature_value"].native
         validity = tbs["validity"]
         return Certificate(
@@ -352,15 +342,15 @@ def parse_certificate(data: bytes | str) -> Certificate:
         )
 
 
-def _read_extensions(extensions: Any, what: str) -> dict[str, Any]:
+def read_extensions(extensions: Any, what: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
     critical: set[str] = set()
-    for extension in extensions:
-        oid = extension["extn_id"].dotted
+    for item in extensions:
+        oid = item["extn_id"].dotted
         if oid in values:
             raise ParseError(f"{what}: расширение {oid} повторяется")
-        values[oid] = extension["extn_value"].parsed
-        if extension["critical"].native:
+        values[oid] = item["extn_value"].parsed
+        if item["critical"].native:
             critical.add(oid)
 
     def native(oid: str) -> Any:

@@ -1,0 +1,147 @@
+"""PKCS#10 certification requests (RFC 2986): build through a Signer, verify proof of possession,
+read every field back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bankkeys.pki import _asn1
+from bankkeys.pki._asn1 import core, csr, keys, x509
+from bankkeys.pki._common import algorithm_oid, extension, signature_algorithm
+from bankkeys.pki.certificates import KEY_USAGES, IssuerSignTool, load_der, read_extensions
+from bankkeys.pki.errors import InvalidInput, ParseError
+from bankkeys.pki.keys import pem_encode, public_key_from_asn1
+from bankkeys.pki.names import Name, name_from_asn1, name_to_asn1
+from bankkeys.pki.signer import KeySpec, Signer
+from bankkeys.pki.verify import verify_with_key
+
+
+@dataclass(frozen=True)
+class CertificationRequest:
+    """A parsed PKCS#10 request; ``der`` is the exact input. The signature is not yet checked:
+    call :func:`verify_request`."""
+
+    der: bytes
+    subject: Name
+    key_spec: KeySpec
+    public_key: bytes
+    public_key_info: bytes
+    signature_algorithm_oid: str
+    key_usage: frozenset[str] | None
+    extended_key_usage: tuple[str, ...] | None
+    subject_sign_tool: str | None
+    alt_emails: tuple[str, ...]
+    policies: tuple[str, ...]
+    requested_extensions: frozenset[str]  # dotted OIDs of every extension asked for
+    tbs: bytes = field(repr=False)
+    signature: bytes = field(repr=False)
+
+    def to_pem(self) -> str:
+        return pem_encode("CERTIFICATE REQUEST", self.der)
+
+
+def build_request(
+    subject: Name,
+    signer: Signer,
+    *,
+    key_usage: frozenset[str] = frozenset({"digital_signature", "non_repudiation"}),
+    extended_key_usage: tuple[str, ...] = (),
+    subject_sign_tool: str | None = None,
+    policies: tuple[str, ...] = (),
+) -> bytes:
+    """A PKCS#10 request for the signer's key, signed by it (the proof of possession); DER.
+
+    The wanted extensions travel in an extensionRequest attribute (PKCS#9).
+    """
+    if subject.is_empty:
+        raise InvalidInput("пустое имя субъекта")
+    unknown = key_usage - KEY_USAGES
+    if unknown:
+        raise InvalidInput(f"неизвестные назначения ключа: {sorted(unknown)}")
+    wanted: list[Any] = []
+    if key_usage:
+        wanted.append(extension("key_usage", set(key_usage), critical=True))
+    if extended_key_usage:
+        wanted.append(extension("extended_key_usage", list(extended_key_usage)))
+    if subject.email is not None:
+        alt = [x509.GeneralName(name="rfc822_name", value=subject.email)]
+        wanted.append(extension("subject_alt_name", alt))
+    if policies:
+        wanted.append(
+            extension("certificate_policies", [{"policy_identifier": p} for p in policies])
+        )
+    if subject_sign_tool is not None:
+        if not 1 <= len(subject_sign_tool) <= 200:
+            raise InvalidInput("subjectSignTool: от 1 до 200 символов")
+        wanted.append(extension("subject_sign_tool", core.UTF8String(subject_sign_tool)))
+    attributes = []
+    if wanted:
+        attributes.append({"type": "extension_request", "values": [wanted]})
+    info = csr.CertificationRequestInfo(
+        {
+            "version": "v1",
+            "subject": name_to_asn1(subject),
+            "subject_pk_info": keys.PublicKeyInfo.load(signer.public_key_info),
+            "attributes": attributes,
+        }
+    )
+    info_der = _asn1.dump(info)
+    request = csr.CertificationRequest(
+        {
+            "certification_request_info": csr.CertificationRequestInfo.load(info_der),
+            "signature_algorithm": signature_algorithm(signer),
+            "signature": signer.sign(info_der),
+        }
+    )
+    return _asn1.dump(request)
+
+
+def parse_request(data: bytes | str) -> CertificationRequest:
+    """Parse a PKCS#10 request (DER or PEM); any defect is a ParseError."""
+    der = load_der(data, "CERTIFICATE REQUEST")
+    what = "запрос на сертификат (PKCS#10)"
+    request = _asn1.load(csr.CertificationRequest, der, what)
+    with _asn1.guarded(what):
+        info = request["certification_request_info"]
+        if info["version"].native != "v1":
+            raise ParseError(f"{what}: неизвестная версия")
+        spec, public = public_key_from_asn1(info["subject_pk_info"])
+        requested: list[Any] = []
+        for attribute in info["attributes"]:
+            if attribute["type"].native == "extension_request":
+                values = attribute["values"]
+                if len(values) != 1:
+                    raise ParseError(f"{what}: extensionRequest должен иметь одно значение")
+                requested.extend(values[0])
+        ext = read_extensions(requested, what)
+        issuer_tool: IssuerSignTool | None = ext["issuer_sign_tool"]
+        if issuer_tool is not None:
+            raise ParseError(f"{what}: issuerSignTool в запросе недопустим")
+        return CertificationRequest(
+            der=der,
+            subject=name_from_asn1(info["subject"]),
+            key_spec=spec,
+            public_key=public,
+            public_key_info=_asn1.dump(info["subject_pk_info"]),
+            signature_algorithm_oid=algorithm_oid(request["signature_algorithm"], what),
+            key_usage=ext["key_usage"],
+            extended_key_usage=ext["extended_key_usage"],
+            subject_sign_tool=ext["subject_sign_tool"],
+            alt_emails=ext["alt_emails"],
+            policies=ext["policies"],
+            requested_extensions=frozenset(item["extn_id"].dotted for item in requested),
+            tbs=_asn1.dump(info),
+            signature=request["signature"].native,
+        )
+
+
+def verify_request(request: CertificationRequest) -> None:
+    """Proof of possession: the request is signed by the key it carries; SignatureInvalid if not."""
+    verify_with_key(
+        request.key_spec,
+        request.public_key,
+        request.tbs,
+        request.signature,
+        request.signature_algorithm_oid,
+    )
