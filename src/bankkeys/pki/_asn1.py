@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Final, Literal
 
-from asn1crypto import algos, cms, core, crl, csr, keys, x509
+from asn1crypto import algos, cms, core, crl, csr, keys, tsp, x509
 
 from bankkeys.pki.errors import ParseError, PkiError
 
@@ -38,6 +38,7 @@ INN: Final = "1.2.643.3.131.1.1"
 SUBJECT_SIGN_TOOL: Final = "1.2.643.100.111"
 ISSUER_SIGN_TOOL: Final = "1.2.643.100.112"
 IDENTIFICATION_KIND: Final = "1.2.643.100.114"
+SIGNING_CERTIFICATE_V2: Final = "1.2.840.113549.1.9.16.2.47"
 
 
 class GostPublicKeyParameters(core.Sequence):  # type: ignore[misc]
@@ -103,6 +104,10 @@ def _register() -> None:
         }
     )
     algos.DigestAlgorithmId._map.update({STREEBOG_256: "streebog256", STREEBOG_512: "streebog512"})
+
+    # RFC 5035 signingCertificateV2 (asn1crypto defines the structure in tsp, not the attribute).
+    cms.CMSAttributeType._map[SIGNING_CERTIFICATE_V2] = "signing_certificate_v2"
+    cms.CMSAttribute._oid_specs["signing_certificate_v2"] = tsp.SetOfSigningCertificatesV2
 
     x509.NameType._map.update(
         {OGRN: "ogrn", SNILS: "snils", INNLE: "innle", OGRNIP: "ogrnip", INN: "inn"}

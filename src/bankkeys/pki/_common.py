@@ -24,11 +24,12 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
-def x509_time(moment: datetime) -> Any:
+def x509_time(moment: datetime, choice: Any = x509.Time) -> Any:
+    """UTCTime through 2049, GeneralizedTime after, as the given Time choice class."""
     moment = utc(moment)
     if moment < _UTC_TIME_LIMIT:
-        return x509.Time(name="utc_time", value=moment)
-    return x509.Time(name="general_time", value=moment)
+        return choice(name="utc_time", value=moment)
+    return choice(name="general_time", value=moment)
 
 
 def random_serial() -> int:
