@@ -1,0 +1,125 @@
+"""Opening the bank's database (SQLite by default, PostgreSQL in production) and migrating it.
+
+SQLite: WAL journal, foreign keys on, and every transaction begins ``IMMEDIATE`` — it takes the
+write lock up front, so read-check-write sequences (approvals, the audit chain head) cannot
+interleave between processes. PostgreSQL: READ COMMITTED plus explicit row locks where it matters.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+ENV_DATABASE_URL = "BANKKEYS_DATABASE_URL"
+MIGRATIONS = "bankkeys.bank.store:migrations"
+
+
+def database_url() -> str:
+    """``BANKKEYS_DATABASE_URL`` if set, else the embedded SQLite file ``var/bankkeys.db``."""
+    url = os.environ.get(ENV_DATABASE_URL)
+    if url:
+        return url
+    path = Path.cwd() / "var" / "bankkeys.db"
+    return f"sqlite:///{path}"
+
+
+def _normalise(url: str) -> str:
+    # psycopg 3 is the driver; accept the plain forms people paste from elsewhere.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_on_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@dataclass
+class Database:
+    """An engine and its session factory; ``dialect`` is ``"sqlite"`` or ``"postgresql"``."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commits on success, rolls back on any error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str | None = None, *, pool_size: int = 5) -> Database:
+    """Open (not migrate) the database at ``url`` (default: :func:`database_url`)."""
+    url = _normalise(url or database_url())
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+    elif parsed.get_backend_name() == "postgresql":
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    else:
+        raise ValueError(f"unsupported database: {parsed.get_backend_name()}")
+    return Database(engine, sessionmaker(engine, expire_on_commit=False))
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", MIGRATIONS)
+    return cfg
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    """Apply the migrations up to ``revision``."""
+    cfg = _alembic_config()
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def downgrade(db: Database, revision: str) -> None:
+    cfg = _alembic_config()
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def current_revision(db: Database) -> str | None:
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()

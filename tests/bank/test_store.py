@@ -1,0 +1,140 @@
+"""The store: migrations on both databases, constraints the workflow relies on, SQLite settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from bank_support import Clock, clock, db, db_url, pg_worker_database, sqlite_template
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
+
+from bankkeys.bank import workflow
+from bankkeys.bank.store import db as store_db
+from bankkeys.bank.store.db import Database, open_database
+from bankkeys.bank.store.models import (
+    OPEN_STATES_SQL,
+    Organization,
+    RekeyRequest,
+    Signer,
+)
+
+__all__ = ["clock", "db", "db_url", "pg_worker_database", "sqlite_template"]
+
+EXPECTED_TABLES = {
+    "organizations",
+    "signers",
+    "activation_codes",
+    "public_keys_seen",
+    "certificates",
+    "rekey_requests",
+    "approvals",
+    "printed_documents",
+    "audit_events",
+    "audit_head",
+    "notifications",
+    "ca",
+    "crls",
+    "alembic_version",
+}
+
+
+def test_migrations_create_every_table_at_head(db: Database) -> None:
+    assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
+    assert store_db.current_revision(db) == store_db.head_revision()
+    with db.transaction() as s:
+        assert s.execute(text("SELECT seq, hash FROM audit_head")).one() == (0, "0" * 64)
+
+
+def test_downgrade_then_upgrade_round_trips(db: Database) -> None:
+    store_db.downgrade(db, "base")
+    assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+    store_db.upgrade(db)
+    assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
+
+
+def test_open_states_in_schema_match_the_workflow() -> None:
+    # The partial unique index spells the open states out; it must be the workflow's set.
+    listed = {part.strip(" '()") for part in OPEN_STATES_SQL.split("IN", 1)[1].split(",")}
+    assert listed == {str(s) for s in workflow.OPEN_STATES}
+
+
+def _org_and_signer(db: Database, now: datetime) -> int:
+    with db.transaction() as s:
+        org = Organization(name="ООО «Ромашка»", inn="7707083893", ogrn="1027700132195",
+                           address="Москва", created_at=now)  # fmt: skip
+        s.add(org)
+        s.flush()
+        signer = Signer(organization_id=org.id, login="ivanov", surname="Иванов",
+                        given_name="Иван Иванович", position="Директор", snils="11223344595",
+                        email="ivanov@example.ru", phone="+7 495 000-00-00", acting_on="Устава",
+                        created_at=now)  # fmt: skip
+        s.add(signer)
+        s.flush()
+        return signer.id
+
+
+def _request(signer_id: int, state: str, fp: str, now: datetime) -> RekeyRequest:
+    return RekeyRequest(signer_id=signer_id, kind="renewal", path="old-key", state=state,
+                        submitted_der=b"x", pkcs10_der=b"x", public_key_info=b"k",
+                        key_fingerprint=fp, subject_json="{}", accepted_at=now)  # fmt: skip
+
+
+def test_database_allows_one_open_request_per_signer(db: Database) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    signer_id = _org_and_signer(db, now)
+    with db.transaction() as s:
+        s.add(_request(signer_id, "accepted", "a" * 64, now))
+        s.add(_request(signer_id, "rejected", "b" * 64, now))  # closed ones do not count
+        s.add(_request(signer_id, "cancelled", "c" * 64, now))
+    with pytest.raises(IntegrityError), db.transaction() as s:
+        s.add(_request(signer_id, "issued", "d" * 64, now))
+    with db.transaction() as s:
+        assert len(s.execute(select(RekeyRequest)).scalars().all()) == 3
+
+
+def test_datetimes_come_back_aware_utc_on_both(db: Database) -> None:
+    now = datetime(2026, 5, 17, 12, 30, 1, 123456, tzinfo=UTC)
+    _org_and_signer(db, now)
+    with db.transaction() as s:
+        org = s.execute(select(Organization)).scalar_one()
+        assert org.created_at == now
+        assert org.created_at.tzinfo is not None
+
+
+def test_naive_datetime_is_refused(db: Database) -> None:
+    with pytest.raises(Exception, match="naive"), db.transaction() as s:
+        s.add(Organization(name="x", inn="7707083893", ogrn="1027700132195", address="x",
+                           created_at=datetime(2026, 1, 1)))  # noqa: DTZ001  # fmt: skip
+        s.flush()
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: object) -> None:
+    db = open_database(f"sqlite:///{tmp_path}/x.db")
+    try:
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        db.dispose()
+
+
+def test_default_url_is_a_file_under_var_and_env_overrides(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    monkeypatch.delenv(store_db.ENV_DATABASE_URL, raising=False)
+    monkeypatch.chdir(str(tmp_path))
+    assert store_db.database_url() == f"sqlite:///{tmp_path}/var/bankkeys.db"
+    monkeypatch.setenv(store_db.ENV_DATABASE_URL, "postgresql://u@h/d")
+    assert store_db.database_url() == "postgresql://u@h/d"
+    assert store_db._normalise("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
+
+
+def test_unknown_database_is_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported"):
+        open_database("mysql://u@h/d")
+
+
+def test_clock_fixture_moves(clock: Clock) -> None:
+    before = clock()
+    assert clock.advance(days=1) > before
