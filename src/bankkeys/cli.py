@@ -13,6 +13,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console()
+app.add_typer(__import__("bankkeys.tokens.cli").tokens.cli.token_app, name="token")
 
 
 @app.command()

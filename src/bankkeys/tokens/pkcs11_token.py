@@ -22,7 +22,7 @@ import pkcs11
 from asn1crypto import x509 as asn1_x509
 from asn1crypto.core import OctetString
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass
 from pkcs11 import exceptions as p11
 
 from bankkeys.pki.errors import PkiError
@@ -335,6 +335,7 @@ class Pkcs11Token:
                 KeyType(plan.key_type),
                 mechanism=Mechanism(plan.mechanism),
                 store=True,
+                capabilities=MechanismFlag.SIGN | MechanismFlag.VERIFY,
                 id=key_id,
                 label=label,
                 public_template=_template(plan.public_template),
