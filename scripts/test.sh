@@ -6,7 +6,7 @@ source "$(dirname "$0")/setup.sh"
 cd "$BANKKEYS_ROOT"
 
 ensure_apt_packages gcc libc6-dev openssl libengine-gost-openssl softhsm2 gnutls-bin \
-    poppler-utils
+    poppler-utils zbar-tools
 ensure_postgres
 ensure_venv "[test]"
 
