@@ -299,6 +299,18 @@ def test_not_a_1c_file() -> None:
     assert info.value.line == 1
 
 
+def test_first_line_must_be_exactly_the_magic() -> None:
+    lines = file_text(good_documents())
+    lines[0] = "1CClientBankExchangeX"
+    with pytest.raises(ExchangeFormatError, match="ровно") as info:
+        import_exchange(encode_file(lines))
+    assert info.value.line == 1
+
+
+def test_file_without_documents_is_empty_not_an_error() -> None:
+    assert import_exchange(encode_file(file_text([]))) == ()
+
+
 def _truncation_points() -> list[tuple[str, int]]:
     lines = file_text(good_documents())
     in_first_doc = lines.index("Номер=15") + 3

@@ -258,6 +258,8 @@ def read_exchange(data: bytes) -> ExchangeFile:
     lines = [line.rstrip("\r").strip() for line in text.split("\n")]
     if text.endswith("\n"):
         lines.pop()
+    if lines[0] != MAGIC:
+        raise ExchangeFormatError(f"первая строка должна быть ровно {MAGIC}", 1)
     header: list[RawField] = []
     documents: list[RawDocument] = []
     current: tuple[str, int, list[RawField]] | None = None  # kind, opening line, fields
