@@ -217,7 +217,8 @@ def keys(
         pairs = token.key_pairs()
         with_cert = {c.id for c in token.certificates()}
     table = Table(title="Ключи")
-    for column in ("Идентификатор", "Метка", "Алгоритм", "Параметры", "Сертификат"):
+    table.add_column("Идентификатор", no_wrap=True)
+    for column in ("Метка", "Алгоритм", "Параметры", "Сертификат"):
         table.add_column(column)
     for key in pairs:
         table.add_row(
@@ -241,7 +242,8 @@ def certs(
     with _errors():
         found = _open(container, module, serial, label).certificates()
     table = Table(title="Сертификаты")
-    for column in ("Идентификатор", "Метка", "Владелец", "Действует по"):
+    table.add_column("Идентификатор", no_wrap=True)
+    for column in ("Метка", "Владелец", "Действует по"):
         table.add_column(column)
     for cert in found:
         try:
