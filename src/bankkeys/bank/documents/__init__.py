@@ -8,7 +8,7 @@
 
 Every page carries a QR code (:mod:`bankkeys.bank.documents.qr`) naming the request and the
 Streebog-256 fingerprint of the public key. Input is plain data (:mod:`.model`); the same input
-always gives the same bytes.
+always gives the same bytes, so the act can be signed electronically instead (:mod:`.signing`).
 """
 
 from bankkeys.bank.documents.acceptance_act import render_acceptance_act
@@ -29,6 +29,7 @@ from bankkeys.bank.documents.model import (
     TokenDetails,
 )
 from bankkeys.bank.documents.qr import DocumentKind, QrPayload, parse_qr_payload
+from bankkeys.bank.documents.signing import sign_act, verify_act_signature, verify_signed_act
 from bankkeys.bank.documents.transfer_act import render_transfer_act
 
 __all__ = [
@@ -54,4 +55,7 @@ __all__ = [
     "render_acceptance_act",
     "render_certificate_application",
     "render_transfer_act",
+    "sign_act",
+    "verify_act_signature",
+    "verify_signed_act",
 ]
