@@ -53,6 +53,7 @@ from bankkeys.tokens.errors import (
     ObjectNotFound,
     PinBlocked,
     PinRole,
+    TokenError,
     TokenNotFound,
     TokenRemoved,
     WrongPin,
@@ -463,7 +464,7 @@ class SoftwareContainer:
             softkeys.wipe(private)
         with self._transaction() as fresh:
             if any(k.id == key_id for k in fresh.keys):
-                raise ValueError("key id already in use")
+                raise TokenError("На носителе уже есть ключ с таким идентификатором")
             fresh.keys.append(stored)
         return KeyInfo(key_id, label, spec, softkeys.spki(spec, public))
 
