@@ -42,8 +42,9 @@ def _encode(obj: dict[str, Any]) -> bytes:
 
 
 def _object(order: PaymentOrder) -> dict[str, Any]:
+    fields = k.order_fields(order)
+
     def party(prefix: str) -> dict[str, str]:
-        fields = k.order_fields(order)
         return {n: fields[prefix + s] for n, s in zip(PARTY_NAMES, k.PARTY_SUFFIXES, strict=True)}
 
     budget = order.budget

@@ -58,14 +58,11 @@ DECLARED_CODECS: Final = {"windows": "cp1251", "dos": "cp866", "utf-8": "utf-8",
 CODEC_DECLARATIONS: Final = {"cp1251": "Windows", "cp866": "DOS", "utf-8": "UTF-8"}
 CODEC_NAMES: Final = {"cp1251": "Windows-1251", "cp866": "CP866 (DOS)", "utf-8": "UTF-8"}
 
-# Characters a payment file may hold beyond printable ASCII and Russian letters; what is outside
-# (box drawing, Ђ/Ѓ/Љ…, control characters) is what a wrong code page produces.
-_PLAUSIBLE_EXTRA: Final = frozenset("\t№«»–—…‘’‚“”„•§©®°±·\u00a0")
+# Characters a payment file may hold besides printable ASCII and Russian letters; what is outside
+# (box drawing, Ђ/Ѓ/Љ…, control characters) is what a wrong code page produces. CR and LF are line
+# ends; a stray CR inside a value is left to the field checks.
+_IMPLAUSIBLE = re.compile("[^\t\r\n -~А-яЁё№«»–—…‘’‚“”„•§©®°±·\u00a0]")
 _NUMBERED = re.compile(r"(Плательщик|Получатель|НазначениеПлатежа)([0-9]+)")
-
-
-def _plausible(ch: str) -> bool:
-    return " " <= ch <= "~" or "А" <= ch <= "я" or ch in "Ёё" or ch in _PLAUSIBLE_EXTRA
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,15 +227,15 @@ def decode(data: bytes) -> tuple[str, str]:
                 f"объявлена кодировка {CODEC_NAMES[codec]}, а текст записан в UTF-8",
                 _line_of(body, first),
             )
-    for number, line_text in enumerate(text.split("\n"), start=1):
-        odd = sorted({ch for ch in line_text.rstrip("\r") if not _plausible(ch)})
-        if odd:
-            shown = " ".join(f"U+{ord(ch):04X}" for ch in odd[:5])
-            raise EncodingError(
-                f"символы, которых не бывает в платежных документах ({shown}): "
-                f"файл не в кодировке {CODEC_NAMES[codec]}?",
-                number,
-            )
+    odd = _IMPLAUSIBLE.search(text)
+    if odd is not None:
+        line = text.count("\n", 0, odd.start()) + 1
+        shown = " ".join(f"U+{ord(ch):04X}" for ch in sorted(set(_IMPLAUSIBLE.findall(text)))[:5])
+        raise EncodingError(
+            f"символы, которых не бывает в платежных документах ({shown}): "
+            f"файл не в кодировке {CODEC_NAMES[codec]}?",
+            line,
+        )
     return text, codec
 
 

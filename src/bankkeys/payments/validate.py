@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from itertools import cycle
 from typing import Final, TypeVar
 
@@ -50,14 +50,15 @@ _DATE = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{4})")
 _KPP = re.compile(r"[0-9]{4}[0-9A-Z]{2}[0-9]{3}")
 _UIN = re.compile(r"[0-9A-Z]{20}|[0-9A-Z]{25}")
 _KBK = re.compile(r"[0-9A-Z]{20}")
-_TEXT_EXTRA: Final = frozenset(
-    "№«»–—…ЁёАБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдежзийклмнопрстуфхцчшщъыьэюя"
-)
+
+
+_BAD_CHAR = re.compile(r"[^ -~№«»–—…ЁёА-Яа-я]")
+_BAD_PURPOSE_CHAR = re.compile(r"[^ -~№«»–—…ЁёА-Яа-я\n]")
 
 
 def is_allowed_char(ch: str) -> bool:
     """Printable ASCII, Russian letters and the few typographic signs payment texts use."""
-    return " " <= ch <= "~" or ch in _TEXT_EXTRA
+    return len(ch) == 1 and _BAD_CHAR.match(ch) is None
 
 
 def _digits(value: str, length: int) -> bool:
@@ -143,7 +144,7 @@ def parse_date(text: str) -> date:
     if _DATE.fullmatch(text) is None:
         raise ValueError(f"дата должна быть в виде ДД.ММ.ГГГГ: {text!r}")
     try:
-        return datetime.strptime(text, "%d.%m.%Y").date()
+        return date(int(text[6:]), int(text[3:5]), int(text[:2]))
     except ValueError:
         raise ValueError(f"нет такой даты: {text}") from None
 
@@ -168,11 +169,9 @@ class _Checker:
             self.fail(key, "обязательное поле не заполнено")
         if max_length is not None and len(value) > max_length:
             self.fail(key, f"длиннее {max_length} символов ({len(value)})")
-        allow_newline = key == k.PURPOSE
-        bad = sorted(
-            {ch for ch in value if not (is_allowed_char(ch) or (allow_newline and ch == "\n"))}
-        )
-        if bad:
+        pattern = _BAD_PURPOSE_CHAR if key == k.PURPOSE else _BAD_CHAR
+        if pattern.search(value) is not None:
+            bad = sorted(set(pattern.findall(value)))
             shown = ", ".join(f"U+{ord(ch):04X}" for ch in bad)
             self.fail(key, f"недопустимые символы: {shown}")
         return value
