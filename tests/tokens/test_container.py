@@ -200,6 +200,7 @@ def test_crash_mid_write_leaves_old_container(tmp_path: Path, where: str, action
     assert survivor.signer(key.id).sign(b"x")
     survivor.generate_key(P256, "after the crash")  # and it is writable again
     assert len(survivor.key_pairs()) == 2
+    assert sorted(p.name for p in folder.iterdir()) == [".lock", "container.json"]
 
 
 def test_killing_the_process_does_not_save_a_wrong_guess(tmp_path: Path) -> None:

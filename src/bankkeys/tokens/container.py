@@ -258,7 +258,7 @@ def _wrap(serial: str, role: PinRole, pin: str, data_key: bytearray, kdf: KdfPar
     nonce = secrets.token_bytes(12)
     kek = _kek(pin, salt, kdf)
     try:
-        wrapped = AESGCM(bytes(kek)).encrypt(nonce, bytes(data_key), _pin_aad(serial, role))
+        wrapped = AESGCM(kek).encrypt(nonce, data_key, _pin_aad(serial, role))
     finally:
         softkeys.wipe(kek)
     return _PinSlot(salt, kdf, nonce, wrapped, tries_left=0, is_default=False)
@@ -267,9 +267,7 @@ def _wrap(serial: str, role: PinRole, pin: str, data_key: bytearray, kdf: KdfPar
 def _unwrap(serial: str, role: PinRole, pin: str, slot: _PinSlot) -> bytearray | None:
     kek = _kek(pin, slot.salt, slot.kdf)
     try:
-        return bytearray(
-            AESGCM(bytes(kek)).decrypt(slot.nonce, slot.wrapped_key, _pin_aad(serial, role))
-        )
+        return bytearray(AESGCM(kek).decrypt(slot.nonce, slot.wrapped_key, _pin_aad(serial, role)))
     except InvalidTag:
         return None
     finally:
@@ -341,9 +339,16 @@ class SoftwareContainer:
                 stack.enter_context(exclusive_lock(self.folder / LOCK_FILE))
             except OSError as exc:
                 raise TokenRemoved() from exc
+            self._remove_stale_temporaries()
             state = self._read()
             yield state
             self._write(state)
+
+    def _remove_stale_temporaries(self) -> None:
+        """Temporaries of writers killed mid-write; safe to remove because writers hold the lock."""
+        for stale in self.folder.glob(f".{STATE_FILE}.*.tmp"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
     # ----------------------------------------------------------------- PIN checks
 
@@ -457,8 +462,8 @@ class SoftwareContainer:
         private, public = softkeys.generate(spec)
         try:
             stored = _StoredKey(key_id, label, spec, public, secrets.token_bytes(12), b"")
-            stored.encrypted_private = AESGCM(bytes(data_key)).encrypt(
-                stored.nonce, bytes(private), _key_aad(state.serial, stored)
+            stored.encrypted_private = AESGCM(data_key).encrypt(
+                stored.nonce, private, _key_aad(state.serial, stored)
             )
         finally:
             softkeys.wipe(private)
@@ -484,7 +489,7 @@ class SoftwareContainer:
             raise KeyNotFound()
         try:
             private = bytearray(
-                AESGCM(bytes(data_key)).decrypt(
+                AESGCM(data_key).decrypt(
                     key.nonce, key.encrypted_private, _key_aad(state.serial, key)
                 )
             )
