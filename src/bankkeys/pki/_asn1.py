@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Final, Literal
 
 from asn1crypto import algos, cms, core, crl, csr, keys, tsp, x509
 
-from bankkeys.pki.errors import ParseError, PkiError
+from bankkeys.pki.errors import InvalidInput, ParseError, PkiError, UnsupportedAlgorithm
 
 # --- OIDs (RFC 9215, RFC 9337, FNS/FSB qualified-certificate rules) --------------------------
 
@@ -168,7 +168,8 @@ def load(spec: Any, der: bytes, what: str) -> Any:
 
 
 def guarded(what: str) -> Any:
-    """Context manager turning asn1crypto failures while reading a loaded object into ParseError."""
+    """Context manager for reading a loaded object: asn1crypto failures, unknown algorithms and
+    out-of-range values met while reading all become ParseError (the input is what is wrong)."""
     return _Guard(what)
 
 
@@ -180,7 +181,9 @@ class _Guard:
         return None
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Literal[False]:
-        if exc is not None and isinstance(exc, _PARSE_FAILURES) and not isinstance(exc, PkiError):
+        if isinstance(exc, PkiError) and not isinstance(exc, InvalidInput | UnsupportedAlgorithm):
+            return False  # already ours (ParseError, SignatureInvalid...)
+        if isinstance(exc, (InvalidInput, UnsupportedAlgorithm, *_PARSE_FAILURES)):
             raise ParseError(f"{self.what}: {exc}") from exc
         return False
 

@@ -213,15 +213,17 @@ def verify_cms(
         encap = signed["encap_content_info"]
         content_type = encap["content_type"].dotted
         attached = encap["content"].native
-        if attached is not None and content is not None and bytes(content) != attached:
-            raise InvalidInput("содержимое передано отдельно и не совпадает с вложенным")
-        body = attached if attached is not None else content
-        if body is None:
-            raise InvalidInput("отсоединённая подпись: нужно подписанное содержимое")
-        body = bytes(body)
-        for signer_info in signed["signer_infos"]:
-            if _signer_id(signer_info["sid"]).matches(certificate):
-                return _verify_signer(signer_info, certificate, body, content_type)
+        mine = [si for si in signed["signer_infos"] if _signer_id(si["sid"]).matches(certificate)]
+    if attached is not None and content is not None and bytes(content) != attached:
+        raise InvalidInput("содержимое передано отдельно и не совпадает с вложенным")
+    body = attached if attached is not None else content
+    if body is None:
+        raise InvalidInput("отсоединённая подпись: нужно подписанное содержимое")
+    if not isinstance(body, bytes | bytearray):
+        raise ParseError(f"{what}: содержимое не OCTET STRING")
+    for signer_info in mine:
+        with _asn1.guarded(what):
+            return _verify_signer(signer_info, certificate, bytes(body), content_type)
     raise SignatureInvalid("подпись CMS: среди подписантов нет владельца данного сертификата")
 
 

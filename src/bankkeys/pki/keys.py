@@ -87,7 +87,7 @@ def public_key_from_asn1(info: Any) -> tuple[KeySpec, bytes]:
             public = info["public_key"].parsed.native
             if not isinstance(public, bytes):
                 raise ParseError("открытый ключ ГОСТ: ожидалась OCTET STRING")
-    check_public_key(spec, public)
+        check_public_key(spec, public)
     return spec, public
 
 
