@@ -71,10 +71,6 @@ IGNORED_KEYS: Final = frozenset(
 )
 
 
-def party_key(prefix: str, suffix: str) -> str:
-    return prefix + suffix
-
-
 def format_amount(kopecks: int) -> str:
     """``123450`` → ``"1234.50"``: rubles with a dot and two decimals, as 1C writes them."""
     rubles, cents = divmod(kopecks, 100)
