@@ -98,7 +98,8 @@ class SoftwareSigner:
             return self._ecdsa.sign(bytes(data), ec.ECDSA(hashes.SHA256()))
         from bankkeys.gost import gost3410, params
 
-        return gost3410.sign(params.get_curve(self._spec.curve), self.private_bytes(), bytes(data))
+        curve = params.get_curve(self._spec.curve)
+        return bytes(gost3410.sign(curve, self.private_bytes(), bytes(data)))
 
     def wipe(self) -> None:
         """Zeroise the held GOST scalar; the signer is unusable afterwards."""
