@@ -285,3 +285,21 @@ def test_token_removed_mid_operation(ready: Fixture) -> None:  # noqa: F811
         token.key_pairs()
     with pytest.raises(TokenRemoved):
         token.info()
+
+
+# ------------------------------------------------------------------ first use (seed 003)
+
+
+def test_replace_factory_pins(fresh: Fixture) -> None:  # noqa: F811
+    from bankkeys.tokens.policy import RUTOKEN_ECP_3
+    from bankkeys.tokens.setup import replace_factory_pins
+
+    token = fresh.token
+    with pytest.raises(PinPolicyViolation, match="должны отличаться"):
+        replace_factory_pins(token, RUTOKEN_ECP_3, "Odinakovyi-1", "Odinakovyi-1")
+    token.login(DEFAULT_USER_PIN)  # nothing was changed, no try spent
+    replace_factory_pins(token, RUTOKEN_ECP_3, USER_PIN, ADMIN_PIN)
+    token.login(USER_PIN)
+    assert token.generate_key(P256, "k")
+    with pytest.raises(WrongPin):
+        replace_factory_pins(token, RUTOKEN_ECP_3, "Tretii-PIN-3", "Chetvertyi-4!")
