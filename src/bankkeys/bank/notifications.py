@@ -1,0 +1,85 @@
+"""The notifications queue. Queueing is idempotent: the ``key`` names the event (for example
+``renewal-window:<serial>``) and a second insert of the same key does nothing, on both databases
+(``INSERT … ON CONFLICT DO NOTHING``). Sending (SMTP) is another module's job."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bankkeys.bank.audit import canonical_json
+from bankkeys.bank.store.models import Notification
+
+
+class NotificationKind(StrEnum):
+    RENEWAL_WINDOW_OPENED = "renewal-window-opened"
+    REQUEST_ACCEPTED = "request-accepted"
+    REQUEST_REJECTED = "request-rejected"
+    REQUEST_EXPIRED = "request-expired"
+    CERTIFICATE_ISSUED = "certificate-issued"
+    OLD_KEY_RETIRED = "old-key-retired"
+    CERTIFICATE_EXPIRED = "certificate-expired"
+    CERTIFICATE_REVOKED = "certificate-revoked"
+
+
+def insert_ignoring_duplicates(session: Session) -> Any:
+    """The dialect's ``insert(Notification)`` that supports ``on_conflict_do_nothing``."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(Notification)
+    if name == "sqlite":
+        return sqlite.insert(Notification)
+    raise ValueError(f"unsupported database: {name}")
+
+
+def queue(
+    session: Session,
+    *,
+    key: str,
+    kind: NotificationKind,
+    signer_id: int | None,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> bool:
+    """Queue once; returns False if a notification with this key was already queued."""
+    stmt: Insert = (
+        insert_ignoring_duplicates(session)
+        .values(
+            key=key,
+            kind=str(kind),
+            signer_id=signer_id,
+            payload=canonical_json(payload),
+            created_at=now,
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    result = session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0))
+
+
+def pending(session: Session, *, limit: int = 100) -> Sequence[Notification]:
+    return (
+        session.execute(
+            select(Notification)
+            .where(Notification.sent_at.is_(None))
+            .order_by(Notification.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def mark_sent(session: Session, notification_id: int, now: datetime) -> None:
+    session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id)
+        .values(sent_at=now, attempts=Notification.attempts + 1)
+    )

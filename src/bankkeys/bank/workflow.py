@@ -1,0 +1,1647 @@
+"""The re-key workflow: the one place where statuses and transitions are defined.
+
+Display statuses are derived (:func:`derive_status`) from facts — the signer's certificates and
+their dates and revocations, the open request and its state, approvals, activation codes — and
+the clock. Nothing shown to a user is stored twice.
+
+Display statuses (seeds 000–004); the Russian text is what the client and the operator see:
+
+===========================  =================================================  ====================
+Status                       Russian display text                               English meaning
+===========================  =================================================  ====================
+INITIAL_GENERATION_REQUIRED  Необходима начальная генерация                     no key yet: make one
+                                                                                with the activation
+                                                                                code
+RENEWAL_REQUIRED             Необходима плановая замена сертификата             inside the renewal
+                                                                                window (policy: 30
+                                                                                days)
+ACCEPTED                     Принят банком                                      request verified;
+                                                                                bank waits for the
+                                                                                acts
+DOCUMENTS_RECEIVED           Документы получены банком                          acts received (paper
+                                                                                or e-signed);
+                                                                                awaiting approval
+AWAITING_SECOND_APPROVAL     Ожидает подтверждения второго сотрудника банка     four eyes: one
+                                                                                approval of two
+APPROVED                     Одобрен банком                                     approved; the CA has
+                                                                                not signed yet
+ISSUED                       Получен новый сертификат                           issued; the client
+                                                                                must install it
+SWITCHED                     Вы переведены на работу с новым комплектом ключей  installed; the old
+                                                                                key not yet retired
+ACTIVE                       Действует                                          valid; nothing to do
+REJECTED                     Запрос отклонён банком: <причина>                  rejected by the
+                                                                                bank, with the
+                                                                                reason
+CANCELLED                    Запрос отменён клиентом                            withdrawn by the
+                                                                                client
+REQUEST_EXPIRED              Запрос не подтверждён в срок                       not approved within
+                                                                                the policy time
+EXPIRED                      Срок действия истёк                                expired without a
+                                                                                request: only in
+                                                                                person
+REVOKED                      Сертификат отозван                                 revoked, no valid
+                                                                                one: only in person
+===========================  =================================================  ====================
+
+Request states (stored; the lifecycle of one request) and transitions:
+
+==========================  ==================  ======================  ===========================
+From                        Action              To                      Who
+==========================  ==================  ======================  ===========================
+(none)                      submit_request      accepted                the client signer
+accepted                    record_printed      accepted                the client signer
+accepted                    receive_documents   documents_received      operator
+accepted                    sign_act            documents_received      the client signer (remote
+                                                                        path only)
+documents_received          approve             approved → issued       operator, security officer
+                                                                        (twice, distinct, if four
+                                                                        eyes)
+approved                    issue               issued                  operator, security officer,
+                                                                        system (CA was unavailable)
+issued                      confirm_install.    installed               the client signer
+accepted, documents_rec.    reject              rejected                operator, security officer
+accepted, documents_rec.    cancel              cancelled               the client signer
+accepted, documents_rec.    expire_request      expired                 system (scheduler)
+installed                   retire_superseded   installed (old cert.    system (first payment with
+                                                revoked: superseded)    the new key, or grace time)
+==========================  ==================  ======================  ===========================
+
+Renewal paths (how a request proves who sent it; named, Dogtag-style): ``old-key`` — CMS signed
+by the signer's current valid certificate, paper acts; ``activation-code`` — first key, bound to a
+one-time code; ``remote-signed-act`` — old key signs the request and the acceptance act: no visit.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import secrets
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from enum import Enum, StrEnum
+from typing import Any, Concatenate, Final, ParamSpec, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bankkeys.bank import activation, audit, notifications
+from bankkeys.bank.ca import IssuanceOrder, IssuingAuthority, RevocationReason, RevokedEntry
+from bankkeys.bank.errors import (
+    ActivationCodeInvalid,
+    BankError,
+    CaError,
+    InvalidTransition,
+    KeyReused,
+    NotAllowed,
+    NotFound,
+    OpenRequestExists,
+    PathNotAllowed,
+    SignatureInvalid,
+    SubjectMismatch,
+    ValidationError,
+)
+from bankkeys.bank.evidence import RequestEvidence, RequestInspector
+from bankkeys.bank.notifications import NotificationKind
+from bankkeys.bank.policy import Policy, RenewalPathName
+from bankkeys.bank.store.db import Database
+from bankkeys.bank.store.models import (
+    ActivationCode,
+    Approval,
+    CaRecord,
+    Certificate,
+    Crl,
+    Organization,
+    PrintedDocument,
+    PublicKeySeen,
+    RekeyRequest,
+    Signer,
+)
+from bankkeys.bank.validation import (
+    check_email,
+    check_inn,
+    check_kpp,
+    check_ogrn,
+    check_snils,
+    check_text,
+)
+from bankkeys.gost.streebog import streebog256
+from bankkeys.pki.names import Name
+
+T = TypeVar("T")
+
+# --- vocabulary ----------------------------------------------------------------------------------
+
+
+class Role(StrEnum):
+    CLIENT_SIGNER = "client_signer"
+    OPERATOR = "operator"
+    SECURITY_OFFICER = "security_officer"
+    ADMINISTRATOR = "administrator"
+    SYSTEM = "system"  # the scheduler and integrations (payments)
+
+
+ROLE_TEXT: Final[Mapping[Role, str]] = {
+    Role.CLIENT_SIGNER: "владелец сертификата",
+    Role.OPERATOR: "оператор банка",
+    Role.SECURITY_OFFICER: "офицер безопасности",
+    Role.ADMINISTRATOR: "администратор",
+    Role.SYSTEM: "система",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts. A client signer acts only for themself (``signer_id``)."""
+
+    login: str
+    role: Role
+    signer_id: int | None = None
+
+    @classmethod
+    def client(cls, signer_id: int, login: str) -> Actor:
+        return cls(login, Role.CLIENT_SIGNER, signer_id)
+
+    @classmethod
+    def operator(cls, login: str) -> Actor:
+        return cls(login, Role.OPERATOR)
+
+    @classmethod
+    def security_officer(cls, login: str) -> Actor:
+        return cls(login, Role.SECURITY_OFFICER)
+
+    @classmethod
+    def administrator(cls, login: str) -> Actor:
+        return cls(login, Role.ADMINISTRATOR)
+
+    @classmethod
+    def system(cls, login: str = "scheduler") -> Actor:
+        return cls(login, Role.SYSTEM)
+
+
+class RequestKind(StrEnum):
+    INITIAL = "initial"
+    RENEWAL = "renewal"
+
+
+class RequestState(StrEnum):
+    ACCEPTED = "accepted"
+    DOCUMENTS_RECEIVED = "documents_received"
+    APPROVED = "approved"
+    ISSUED = "issued"
+    INSTALLED = "installed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+OPEN_STATES: Final = frozenset(
+    {
+        RequestState.ACCEPTED,
+        RequestState.DOCUMENTS_RECEIVED,
+        RequestState.APPROVED,
+        RequestState.ISSUED,
+    }
+)
+# Before approval: the client may cancel, the bank may reject, the clock may expire it.
+PENDING_STATES: Final = frozenset({RequestState.ACCEPTED, RequestState.DOCUMENTS_RECEIVED})
+
+
+class DocumentKind(StrEnum):
+    ACCEPTANCE_ACT = (
+        "acceptance_act"  # Акт признания открытого ключа (сертификата ключа проверки ЭП)
+    )
+    CERTIFICATE_APPLICATION = "certificate_application"  # Заявление на изготовление сертификата
+
+
+DOCUMENT_TEXT: Final[Mapping[DocumentKind, str]] = {
+    DocumentKind.ACCEPTANCE_ACT: "Акт признания открытого ключа (сертификата ключа проверки ЭП)",
+    DocumentKind.CERTIFICATE_APPLICATION: "Заявление на изготовление сертификата",
+}
+
+
+class Status(Enum):
+    """Display statuses; the value is the Russian text (see the module docstring)."""
+
+    INITIAL_GENERATION_REQUIRED = "Необходима начальная генерация"
+    RENEWAL_REQUIRED = "Необходима плановая замена сертификата"
+    ACCEPTED = "Принят банком"
+    DOCUMENTS_RECEIVED = "Документы получены банком"
+    AWAITING_SECOND_APPROVAL = "Ожидает подтверждения второго сотрудника банка"
+    APPROVED = "Одобрен банком"
+    ISSUED = "Получен новый сертификат"
+    SWITCHED = "Вы переведены на работу с новым комплектом ключей"
+    ACTIVE = "Действует"
+    REJECTED = "Запрос отклонён банком"
+    CANCELLED = "Запрос отменён клиентом"
+    REQUEST_EXPIRED = "Запрос не подтверждён в срок"
+    EXPIRED = "Срок действия истёк"
+    REVOKED = "Сертификат отозван"
+
+    @property
+    def text(self) -> str:
+        return str(self.value)
+
+
+_STATE_STATUS: Final[Mapping[RequestState, Status]] = {
+    RequestState.ACCEPTED: Status.ACCEPTED,
+    RequestState.DOCUMENTS_RECEIVED: Status.DOCUMENTS_RECEIVED,
+    RequestState.APPROVED: Status.APPROVED,
+    RequestState.ISSUED: Status.ISSUED,
+    RequestState.INSTALLED: Status.SWITCHED,
+    RequestState.REJECTED: Status.REJECTED,
+    RequestState.CANCELLED: Status.CANCELLED,
+    RequestState.EXPIRED: Status.REQUEST_EXPIRED,
+}
+
+
+# --- who may do what -----------------------------------------------------------------------------
+
+
+class Action(StrEnum):
+    REGISTER_ORGANIZATION = "register_organization"
+    REGISTER_SIGNER = "register_signer"
+    ISSUE_ACTIVATION_CODE = "issue_activation_code"
+    IMPORT_CERTIFICATE = "import_certificate"
+    SUBMIT_REQUEST = "submit_request"
+    RECORD_PRINTED = "record_printed"
+    RECEIVE_DOCUMENTS = "receive_documents"
+    SIGN_ACT = "sign_act"
+    APPROVE = "approve"
+    ISSUE = "issue"
+    REJECT = "reject"
+    CANCEL = "cancel"
+    CONFIRM_INSTALLATION = "confirm_installation"
+    RECORD_PAYMENT = "record_payment_with_new_key"
+    RETIRE_SUPERSEDED = "retire_superseded"
+    EXPIRE_REQUEST = "expire_request"
+    REVOKE = "revoke"
+    PUBLISH_CRL = "publish_crl"
+
+
+ACTION_TEXT: Final[Mapping[Action, str]] = {
+    Action.REGISTER_ORGANIZATION: "зарегистрировать организацию",
+    Action.REGISTER_SIGNER: "зарегистрировать владельца сертификата",
+    Action.ISSUE_ACTIVATION_CODE: "выдать код активации",
+    Action.IMPORT_CERTIFICATE: "загрузить сертификат",
+    Action.SUBMIT_REQUEST: "отправить запрос на сертификат",
+    Action.RECORD_PRINTED: "распечатать документы",
+    Action.RECEIVE_DOCUMENTS: "принять документы",
+    Action.SIGN_ACT: "подписать акт признания электронной подписью",
+    Action.APPROVE: "одобрить запрос",
+    Action.ISSUE: "выпустить сертификат",
+    Action.REJECT: "отклонить запрос",
+    Action.CANCEL: "отменить запрос",
+    Action.CONFIRM_INSTALLATION: "подтвердить установку сертификата",
+    Action.RECORD_PAYMENT: "учесть платёж, подписанный новым ключом",
+    Action.RETIRE_SUPERSEDED: "вывести из действия старый сертификат",
+    Action.EXPIRE_REQUEST: "закрыть просроченный запрос",
+    Action.REVOKE: "отозвать сертификат",
+    Action.PUBLISH_CRL: "выпустить список отозванных сертификатов",
+}
+
+_BANK_STAFF: Final = frozenset({Role.OPERATOR, Role.SECURITY_OFFICER})
+PERMISSIONS: Final[Mapping[Action, frozenset[Role]]] = {
+    Action.REGISTER_ORGANIZATION: frozenset({Role.OPERATOR, Role.ADMINISTRATOR}),
+    Action.REGISTER_SIGNER: frozenset({Role.OPERATOR, Role.ADMINISTRATOR}),
+    Action.ISSUE_ACTIVATION_CODE: frozenset({Role.OPERATOR, Role.ADMINISTRATOR}),
+    Action.IMPORT_CERTIFICATE: frozenset({Role.SECURITY_OFFICER, Role.ADMINISTRATOR}),
+    Action.SUBMIT_REQUEST: frozenset({Role.CLIENT_SIGNER}),
+    Action.RECORD_PRINTED: frozenset({Role.CLIENT_SIGNER}),
+    Action.RECEIVE_DOCUMENTS: frozenset({Role.OPERATOR}),
+    Action.SIGN_ACT: frozenset({Role.CLIENT_SIGNER}),
+    Action.APPROVE: _BANK_STAFF,
+    Action.ISSUE: _BANK_STAFF | {Role.SYSTEM},
+    Action.REJECT: _BANK_STAFF,
+    Action.CANCEL: frozenset({Role.CLIENT_SIGNER}),
+    Action.CONFIRM_INSTALLATION: frozenset({Role.CLIENT_SIGNER}),
+    Action.RECORD_PAYMENT: frozenset({Role.SYSTEM, Role.OPERATOR}),
+    Action.RETIRE_SUPERSEDED: frozenset({Role.SYSTEM}),
+    Action.EXPIRE_REQUEST: frozenset({Role.SYSTEM}),
+    Action.REVOKE: _BANK_STAFF,
+    Action.PUBLISH_CRL: frozenset({Role.SECURITY_OFFICER, Role.ADMINISTRATOR, Role.SYSTEM}),
+}
+
+
+def authorize(actor: Actor, action: Action, *, signer_id: int | None = None) -> None:
+    """Refuse unless ``actor``'s role may do ``action`` (and a client acts for themself)."""
+    if actor.role not in PERMISSIONS[action]:
+        raise NotAllowed(
+            f"Действие «{ACTION_TEXT[action]}» недоступно: роль «{ROLE_TEXT[actor.role]}»"
+        )
+    if actor.role == Role.CLIENT_SIGNER and (signer_id is None or actor.signer_id != signer_id):
+        raise NotAllowed(
+            f"Действие «{ACTION_TEXT[action]}» доступно только самому владельцу сертификата"
+        )
+
+
+# --- derived display status ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    serial: str
+    not_before: datetime
+    not_after: datetime
+    revoked_at: datetime | None
+    request_id: int | None
+    request_installed: bool  # issued by a request the client confirmed (or imported: True)
+    issued_at: datetime
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    id: int
+    state: RequestState
+    accepted_at: datetime
+    closed_at: datetime | None
+    close_reason: str | None
+    approvals: int
+    old_certificate_retired: bool
+
+
+@dataclass(frozen=True)
+class SignerFacts:
+    """Everything the display status depends on, loaded in one go."""
+
+    certificates: tuple[CertificateFacts, ...]
+    open_request: RequestFacts | None
+    last_closed_request: RequestFacts | None
+    has_usable_activation_code: bool
+
+
+@dataclass(frozen=True)
+class DisplayStatus:
+    status: Status
+    detail: str | None = None
+    certificate_serial: str | None = None
+    request_id: int | None = None
+    not_after: datetime | None = None
+
+    @property
+    def text(self) -> str:
+        return self.status.text if self.detail is None else f"{self.status.text}: {self.detail}"
+
+
+def current_certificate(facts: SignerFacts, now: datetime) -> CertificateFacts | None:
+    """The certificate the signer works with now: valid, not revoked, installed; the latest."""
+    usable = [
+        c
+        for c in facts.certificates
+        if c.revoked_at is None and c.not_before <= now < c.not_after and c.request_installed
+    ]
+    return max(usable, key=lambda c: (c.not_after, c.issued_at), default=None)
+
+
+def derive_status(facts: SignerFacts, now: datetime, policy: Policy) -> DisplayStatus:
+    """The display status of one signer; a pure function of facts and the clock."""
+    current = current_certificate(facts, now)
+    req = facts.open_request
+    if req is not None:
+        status = _STATE_STATUS[req.state]
+        if (
+            policy.four_eyes
+            and req.state in PENDING_STATES
+            and req.approvals == 1
+            and req.state == RequestState.DOCUMENTS_RECEIVED
+        ):
+            status = Status.AWAITING_SECOND_APPROVAL
+        return DisplayStatus(
+            status,
+            request_id=req.id,
+            certificate_serial=current.serial if current else None,
+            not_after=current.not_after if current else None,
+        )
+    closed = facts.last_closed_request
+    if current is None:
+        if facts.has_usable_activation_code:
+            return DisplayStatus(Status.INITIAL_GENERATION_REQUIRED)
+        if closed is not None and closed.state != RequestState.INSTALLED:
+            return _closed_status(closed)
+        if facts.certificates:
+            latest = max(facts.certificates, key=lambda c: (c.not_after, c.issued_at))
+            if latest.revoked_at is not None and latest.not_after > now:
+                return DisplayStatus(
+                    Status.REVOKED,
+                    "обратитесь в банк лично",
+                    certificate_serial=latest.serial,
+                    not_after=latest.not_after,
+                )
+            return DisplayStatus(
+                Status.EXPIRED,
+                "для нового сертификата обратитесь в банк лично",
+                certificate_serial=latest.serial,
+                not_after=latest.not_after,
+            )
+        return DisplayStatus(Status.INITIAL_GENERATION_REQUIRED, "получите в банке код активации")
+    if (
+        closed is not None
+        and closed.state in (RequestState.REJECTED, RequestState.CANCELLED, RequestState.EXPIRED)
+        and closed.id != current.request_id
+        and (closed.closed_at or closed.accepted_at) >= current.issued_at
+    ):
+        return _closed_status(closed, current)
+    base = dict(certificate_serial=current.serial, not_after=current.not_after)
+    if now >= current.not_after - policy.renewal_window:
+        days = max(0, (current.not_after - now).days)
+        return DisplayStatus(Status.RENEWAL_REQUIRED, f"осталось дней: {days}", **base)  # type: ignore[arg-type]
+    if (
+        closed is not None
+        and closed.state == RequestState.INSTALLED
+        and current.request_id == closed.id
+        and not closed.old_certificate_retired
+    ):
+        return DisplayStatus(Status.SWITCHED, request_id=closed.id, **base)  # type: ignore[arg-type]
+    return DisplayStatus(Status.ACTIVE, **base)  # type: ignore[arg-type]
+
+
+def _closed_status(closed: RequestFacts, current: CertificateFacts | None = None) -> DisplayStatus:
+    return DisplayStatus(
+        _STATE_STATUS[closed.state],
+        closed.close_reason,
+        request_id=closed.id,
+        certificate_serial=current.serial if current else None,
+        not_after=current.not_after if current else None,
+    )
+
+
+# --- renewal paths -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """What a path established about the sender."""
+
+    kind: RequestKind
+    old_certificate: Certificate | None = None
+    activation_code: ActivationCode | None = None
+
+
+@dataclass(frozen=True)
+class RenewalPath:
+    """One named way for a request to prove its sender, and the documents it needs."""
+
+    name: RenewalPathName
+    kind: RequestKind
+    paper: bool
+    required_documents: tuple[DocumentKind, ...]
+    authenticate: Callable[[Session, Signer, RequestEvidence, datetime, str | None], Authenticated]
+
+
+def _by_old_key(
+    session: Session, signer: Signer, evidence: RequestEvidence, now: datetime, code: str | None
+) -> Authenticated:
+    if evidence.signed_by_certificate is None:
+        raise SignatureInvalid(
+            "Запрос не подписан действующим ключом владельца сертификата "
+            "(для первого ключа нужен код активации)"
+        )
+    current = _current_certificate_row(session, signer.id, now)
+    if current is None:
+        raise PathNotAllowed(
+            "Нет действующего сертификата: продление без визита невозможно, обратитесь в банк лично"
+        )
+    if not secrets.compare_digest(current.der, evidence.signed_by_certificate):
+        raise SignatureInvalid(
+            "Запрос подписан не действующим сертификатом этого владельца "
+            f"(ожидался сертификат № {current.serial})"
+        )
+    return Authenticated(RequestKind.RENEWAL, old_certificate=current)
+
+
+def _by_activation_code(
+    session: Session, signer: Signer, evidence: RequestEvidence, now: datetime, code: str | None
+) -> Authenticated:
+    if not code:
+        raise ActivationCodeInvalid("Для первого ключа нужен код активации из «Реквизитов»")
+    candidates = session.execute(
+        select(ActivationCode)
+        .where(
+            ActivationCode.signer_id == signer.id,
+            ActivationCode.used_at.is_(None),
+            ActivationCode.withdrawn_at.is_(None),
+        )
+        .with_for_update()
+    ).scalars()
+    for candidate in candidates:
+        if candidate.expires_at > now and activation.matches(
+            code, candidate.salt, candidate.code_hash
+        ):
+            candidate.used_at = now
+            return Authenticated(RequestKind.INITIAL, activation_code=candidate)
+    raise ActivationCodeInvalid(
+        "Код активации неверен, уже использован или истёк; получите новый код в банке"
+    )
+
+
+PATHS: Final[Mapping[RenewalPathName, RenewalPath]] = {
+    RenewalPathName.OLD_KEY: RenewalPath(
+        RenewalPathName.OLD_KEY,
+        RequestKind.RENEWAL,
+        paper=True,
+        required_documents=(DocumentKind.ACCEPTANCE_ACT, DocumentKind.CERTIFICATE_APPLICATION),
+        authenticate=_by_old_key,
+    ),
+    RenewalPathName.ACTIVATION_CODE: RenewalPath(
+        RenewalPathName.ACTIVATION_CODE,
+        RequestKind.INITIAL,
+        paper=True,
+        required_documents=(DocumentKind.ACCEPTANCE_ACT, DocumentKind.CERTIFICATE_APPLICATION),
+        authenticate=_by_activation_code,
+    ),
+    RenewalPathName.REMOTE_SIGNED_ACT: RenewalPath(
+        RenewalPathName.REMOTE_SIGNED_ACT,
+        RequestKind.RENEWAL,
+        paper=False,
+        required_documents=(DocumentKind.ACCEPTANCE_ACT,),
+        authenticate=_by_old_key,
+    ),
+}
+
+
+# --- helpers over the store ----------------------------------------------------------------------
+
+
+def fingerprint(public_key_info: bytes) -> str:
+    """Streebog-256 of the DER SubjectPublicKeyInfo, hex."""
+    return streebog256(public_key_info).hexdigest()
+
+
+def serial_hex(serial: int) -> str:
+    return format(serial, "x")
+
+
+def _current_certificate_row(session: Session, signer_id: int, now: datetime) -> Certificate | None:
+    rows = session.execute(
+        select(Certificate, RekeyRequest.state)
+        .outerjoin(RekeyRequest, RekeyRequest.id == Certificate.request_id)
+        .where(
+            Certificate.signer_id == signer_id,
+            Certificate.revoked_at.is_(None),
+            Certificate.not_before <= now,
+            Certificate.not_after > now,
+        )
+    ).all()
+    usable = [c for c, state in rows if state is None or state == RequestState.INSTALLED]
+    return max(usable, key=lambda c: (c.not_after, c.issued_at), default=None)
+
+
+def load_facts(session: Session, signer_id: int, now: datetime) -> SignerFacts:
+    cert_rows = session.execute(
+        select(Certificate, RekeyRequest.state)
+        .outerjoin(RekeyRequest, RekeyRequest.id == Certificate.request_id)
+        .where(Certificate.signer_id == signer_id, Certificate.is_ca.is_(False))
+    ).all()
+    certificates = tuple(
+        CertificateFacts(
+            serial=c.serial,
+            not_before=c.not_before,
+            not_after=c.not_after,
+            revoked_at=c.revoked_at,
+            request_id=c.request_id,
+            request_installed=state is None or state == RequestState.INSTALLED,
+            issued_at=c.issued_at,
+        )
+        for c, state in cert_rows
+    )
+    requests = (
+        session.execute(
+            select(RekeyRequest)
+            .where(RekeyRequest.signer_id == signer_id)
+            .order_by(RekeyRequest.accepted_at.desc(), RekeyRequest.id.desc())
+            .limit(20)
+        )
+        .scalars()
+        .all()
+    )
+    open_req = next((r for r in requests if r.state in OPEN_STATES), None)
+    closed_req = next((r for r in requests if r.state not in OPEN_STATES), None)
+    code = session.execute(
+        select(func.count())
+        .select_from(ActivationCode)
+        .where(
+            ActivationCode.signer_id == signer_id,
+            ActivationCode.used_at.is_(None),
+            ActivationCode.withdrawn_at.is_(None),
+            ActivationCode.expires_at > now,
+        )
+    ).scalar_one()
+    return SignerFacts(
+        certificates=certificates,
+        open_request=_request_facts(session, open_req) if open_req else None,
+        last_closed_request=_request_facts(session, closed_req) if closed_req else None,
+        has_usable_activation_code=code > 0,
+    )
+
+
+def _request_facts(session: Session, req: RekeyRequest) -> RequestFacts:
+    approvals = session.execute(
+        select(func.count()).select_from(Approval).where(Approval.request_id == req.id)
+    ).scalar_one()
+    retired = True
+    if req.old_certificate_id is not None:
+        old = session.get(Certificate, req.old_certificate_id)
+        retired = old is None or old.revoked_at is not None
+    return RequestFacts(
+        id=req.id,
+        state=RequestState(req.state),
+        accepted_at=req.accepted_at,
+        closed_at=req.closed_at,
+        close_reason=req.close_reason,
+        approvals=approvals,
+        old_certificate_retired=retired,
+    )
+
+
+def _subject_to_json(name: Name) -> str:
+    data = {f.name: getattr(name, f.name) for f in fields(name)}
+    data["other"] = [list(pair) for pair in name.other]
+    return audit.canonical_json(data)
+
+
+def subject_from_json(text: str) -> Name:
+    data: dict[str, Any] = json.loads(text)
+    data["other"] = tuple(tuple(pair) for pair in data.get("other", ()))
+    return Name(**data)
+
+
+def _normalise_text(value: str | None) -> str:
+    return " ".join((value or "").replace("ё", "е").replace("Ё", "Е").split()).casefold()
+
+
+def check_subject(subject: Name, signer: Signer, organization: Organization) -> None:
+    """The request's subject must name this signer of this organization (identity fields)."""
+    expected: list[tuple[str, str | None, str]] = [
+        ("фамилия (SN)", subject.surname, signer.surname),
+        ("имя и отчество (GN)", subject.given_name, signer.given_name),
+        ("СНИЛС", subject.snils, signer.snils),
+        ("ОГРН", subject.ogrn or subject.ogrnip, organization.ogrn),
+    ]
+    inn = organization.inn
+    expected.append(("ИНН", subject.innle if len(inn) == 10 else subject.inn, inn))
+    wrong = [what for what, got, want in expected if _normalise_text(got) != _normalise_text(want)]
+    if wrong:
+        raise SubjectMismatch(
+            "Данные запроса не совпадают с данными владельца сертификата в банке: "
+            + ", ".join(wrong)
+        )
+
+
+# --- the workflow --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisteredSigner:
+    signer_id: int
+    activation_code: str  # shown once, printed on the paper "Реквизиты"; never stored in clear
+
+
+@dataclass(frozen=True)
+class ApprovalOutcome:
+    request_id: int
+    approvals: int
+    required: int
+    certificate_serial: str | None  # set when this approval led to issuance
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+P = ParamSpec("P")
+
+
+def _refusals_audited(
+    action: Action,
+) -> Callable[
+    [Callable[Concatenate[Workflow, Actor, P], T]], Callable[Concatenate[Workflow, Actor, P], T]
+]:
+    """Record every refusal of a transition in the audit log (in its own transaction: the
+    refused work was rolled back), then re-raise it."""
+
+    def decorate(
+        method: Callable[Concatenate[Workflow, Actor, P], T],
+    ) -> Callable[Concatenate[Workflow, Actor, P], T]:
+        @functools.wraps(method)
+        def wrapper(self: Workflow, actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            try:
+                return method(self, actor, *args, **kwargs)
+            except BankError as exc:
+                self._record_refusal(action, actor, exc)
+                raise
+
+        return wrapper
+
+    return decorate
+
+
+@dataclass
+class Workflow:
+    """The bank's transitions over one database. Each public method is one transaction."""
+
+    db: Database
+    policy: Policy = field(default_factory=Policy)
+    inspector: RequestInspector | None = None
+    ca: IssuingAuthority | None = None
+    clock: Callable[[], datetime] = utcnow
+
+    # -- plumbing --
+
+    def _run(self, action: Action, actor: Actor, work: Callable[[Session], T]) -> T:
+        with self.db.transaction() as session:
+            return work(session)
+
+    def _record_refusal(self, action: Action, actor: Actor, exc: BankError) -> None:
+        # Refusals are security-relevant (wrong codes, foreign signatures): they go into the log
+        # in their own transaction, since the refused work was rolled back.
+        try:
+            with self.db.transaction() as session:
+                audit.append(
+                    session,
+                    at=self.clock(),
+                    actor=actor.login,
+                    role=actor.role,
+                    action=f"refused:{action}",
+                    signer_id=actor.signer_id,
+                    details={"error": type(exc).__name__, "message": str(exc)},
+                )
+        except Exception:  # noqa: S110 - the original refusal must reach the caller regardless
+            pass
+
+    def _audit(
+        self,
+        session: Session,
+        actor: Actor,
+        action: str,
+        *,
+        now: datetime,
+        signer_id: int | None = None,
+        request_id: int | None = None,
+        serial: str | None = None,
+        **details: Any,
+    ) -> None:
+        audit.append(
+            session,
+            at=now,
+            actor=actor.login,
+            role=actor.role,
+            action=action,
+            signer_id=signer_id,
+            request_id=request_id,
+            certificate_serial=serial,
+            details=details,
+        )
+
+    def _lock_request(self, session: Session, request_id: int) -> RekeyRequest:
+        req = session.execute(
+            select(RekeyRequest).where(RekeyRequest.id == request_id).with_for_update()
+        ).scalar_one_or_none()
+        if req is None:
+            raise NotFound(f"Запрос № {request_id} не найден")
+        return req
+
+    def _signer(self, session: Session, signer_id: int) -> Signer:
+        signer = session.get(Signer, signer_id)
+        if signer is None:
+            raise NotFound(f"Владелец сертификата № {signer_id} не найден")
+        return signer
+
+    def _refuse_state(
+        self, action: Action, req: RekeyRequest, allowed: Iterable[RequestState]
+    ) -> None:
+        state = RequestState(req.state)
+        if state not in allowed:
+            text = _STATE_STATUS[state].text
+            raise InvalidTransition(
+                f"Действие «{ACTION_TEXT[action]}» невозможно: запрос № {req.id} "
+                f"в статусе «{text}»",
+                current=text,
+            )
+
+    # -- registration --
+
+    @_refusals_audited(Action.REGISTER_ORGANIZATION)
+    def register_organization(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        inn: str,
+        ogrn: str,
+        address: str,
+        kpp: str | None = None,
+    ) -> int:
+        authorize(actor, Action.REGISTER_ORGANIZATION)
+        org = Organization(
+            name=check_text(name, "наименование"),
+            inn=check_inn(inn),
+            kpp=check_kpp(kpp) if kpp else None,
+            ogrn=check_ogrn(ogrn),
+            address=check_text(address, "адрес"),
+            created_at=self.clock(),
+        )
+
+        def work(session: Session) -> int:
+            if session.execute(select(Organization.id).where(Organization.inn == inn)).first():
+                raise ValidationError(f"Организация с ИНН {inn} уже зарегистрирована")
+            session.add(org)
+            session.flush()
+            self._audit(
+                session,
+                actor,
+                Action.REGISTER_ORGANIZATION,
+                now=org.created_at,
+                name=org.name,
+                inn=org.inn,
+            )
+            return org.id
+
+        return self._run(Action.REGISTER_ORGANIZATION, actor, work)
+
+    @_refusals_audited(Action.REGISTER_SIGNER)
+    def register_signer(
+        self,
+        actor: Actor,
+        organization_id: int,
+        *,
+        login: str,
+        surname: str,
+        given_name: str,
+        position: str,
+        snils: str,
+        email: str,
+        phone: str,
+        acting_on: str,
+    ) -> RegisteredSigner:
+        """Register a signer and give them a one-time activation code for their first key.
+
+        ``acting_on`` is the document the signer acts on, in the genitive ("Устава",
+        "Доверенности № 12 от 01.02.2025"), as seed 003 asks.
+        """
+        authorize(actor, Action.REGISTER_SIGNER)
+        now = self.clock()
+        signer = Signer(
+            organization_id=organization_id,
+            login=check_text(login, "логин"),
+            surname=check_text(surname, "фамилия"),
+            given_name=check_text(given_name, "имя и отчество"),
+            position=check_text(position, "должность"),
+            snils=check_snils(snils),
+            email=check_email(email),
+            phone=check_text(phone, "телефон"),
+            acting_on=check_text(acting_on, "действует на основании"),
+            created_at=now,
+        )
+
+        def work(session: Session) -> RegisteredSigner:
+            if session.get(Organization, organization_id) is None:
+                raise NotFound(f"Организация № {organization_id} не найдена")
+            if session.execute(select(Signer.id).where(Signer.login == signer.login)).first():
+                raise ValidationError(f"Логин «{signer.login}» уже занят")
+            session.add(signer)
+            session.flush()
+            code = self._new_activation_code(session, signer.id, now)
+            self._audit(
+                session,
+                actor,
+                Action.REGISTER_SIGNER,
+                now=now,
+                signer_id=signer.id,
+                login=signer.login,
+            )
+            return RegisteredSigner(signer.id, code)
+
+        return self._run(Action.REGISTER_SIGNER, actor, work)
+
+    def _new_activation_code(self, session: Session, signer_id: int, now: datetime) -> str:
+        for old in session.execute(
+            select(ActivationCode).where(
+                ActivationCode.signer_id == signer_id,
+                ActivationCode.used_at.is_(None),
+                ActivationCode.withdrawn_at.is_(None),
+            )
+        ).scalars():
+            old.withdrawn_at = now
+        code = activation.generate_code()
+        salt = activation.new_salt()
+        session.add(
+            ActivationCode(
+                signer_id=signer_id,
+                salt=salt,
+                code_hash=activation.hash_code(code, salt),
+                created_at=now,
+                expires_at=now + self.policy.activation_code_ttl,
+            )
+        )
+        return code
+
+    @_refusals_audited(Action.ISSUE_ACTIVATION_CODE)
+    def issue_activation_code(self, actor: Actor, signer_id: int) -> str:
+        """A new one-time code after an in-person application (earlier codes are withdrawn)."""
+        authorize(actor, Action.ISSUE_ACTIVATION_CODE)
+        now = self.clock()
+
+        def work(session: Session) -> str:
+            self._signer(session, signer_id)
+            code = self._new_activation_code(session, signer_id, now)
+            self._audit(session, actor, Action.ISSUE_ACTIVATION_CODE, now=now, signer_id=signer_id)
+            return code
+
+        return self._run(Action.ISSUE_ACTIVATION_CODE, actor, work)
+
+    @_refusals_audited(Action.IMPORT_CERTIFICATE)
+    def import_certificate(
+        self,
+        actor: Actor,
+        signer_id: int,
+        *,
+        serial: int,
+        der: bytes,
+        public_key_info: bytes,
+        not_before: datetime,
+        not_after: datetime,
+    ) -> str:
+        """Record a certificate issued before this system (migration from the old one)."""
+        authorize(actor, Action.IMPORT_CERTIFICATE)
+        now = self.clock()
+
+        def work(session: Session) -> str:
+            self._signer(session, signer_id)
+            fp = fingerprint(public_key_info)
+            self._remember_key(session, fp, signer_id, now)
+            cert = Certificate(
+                serial=serial_hex(serial),
+                signer_id=signer_id,
+                der=der,
+                not_before=not_before,
+                not_after=not_after,
+                key_fingerprint=fp,
+                issued_at=now,
+                is_ca=False,
+            )
+            session.add(cert)
+            self._audit(
+                session,
+                actor,
+                Action.IMPORT_CERTIFICATE,
+                now=now,
+                signer_id=signer_id,
+                serial=cert.serial,
+            )
+            return cert.serial
+
+        return self._run(Action.IMPORT_CERTIFICATE, actor, work)
+
+    def _remember_key(self, session: Session, fp: str, signer_id: int, now: datetime) -> None:
+        if session.get(PublicKeySeen, fp) is not None:
+            raise KeyReused("Этот открытый ключ уже предъявлялся банку; сформируйте новый ключ")
+        try:
+            with session.begin_nested():
+                session.add(PublicKeySeen(fingerprint=fp, signer_id=signer_id, first_seen_at=now))
+        except IntegrityError:
+            raise KeyReused(
+                "Этот открытый ключ уже предъявлялся банку; сформируйте новый ключ"
+            ) from None
+
+    # -- status --
+
+    def status(self, signer_id: int) -> DisplayStatus:
+        with self.db.transaction() as session:
+            self._signer(session, signer_id)
+            now = self.clock()
+            return derive_status(load_facts(session, signer_id, now), now, self.policy)
+
+    def request(self, request_id: int) -> RekeyRequest:
+        with self.db.transaction() as session:
+            req = session.get(RekeyRequest, request_id)
+            if req is None:
+                raise NotFound(f"Запрос № {request_id} не найден")
+            return req
+
+    # -- the client's request --
+
+    @_refusals_audited(Action.SUBMIT_REQUEST)
+    def submit_request(
+        self,
+        actor: Actor,
+        signer_id: int,
+        submitted: bytes,
+        *,
+        activation_code: str | None = None,
+    ) -> int:
+        """Accept a request («Принят банком») after every check; refuse with a typed error.
+
+        With ``activation_code``, the request is a first key (path ``activation-code``); without,
+        a renewal signed by the current key (the policy's renewal path).
+        """
+        authorize(actor, Action.SUBMIT_REQUEST, signer_id=signer_id)
+        if self.inspector is None:
+            raise CaError("Проверка запросов не настроена")
+        path = PATHS[
+            RenewalPathName.ACTIVATION_CODE
+            if activation_code is not None
+            else self.policy.renewal_path
+        ]
+        evidence = self.inspector.inspect(submitted)  # signatures and proof of possession
+        now = self.clock()
+
+        def work(session: Session) -> int:
+            signer = self._signer(session, signer_id)
+            has_open = session.execute(
+                select(RekeyRequest.id).where(
+                    RekeyRequest.signer_id == signer_id,
+                    RekeyRequest.state.in_([str(s) for s in OPEN_STATES]),
+                )
+            ).first()
+            if has_open:
+                raise OpenRequestExists(
+                    f"У владельца сертификата уже есть открытый запрос № {has_open[0]}"
+                )
+            auth = path.authenticate(session, signer, evidence, now, activation_code)
+            check_subject(evidence.subject, signer, signer.organization)
+            fp = fingerprint(evidence.public_key_info)
+            self._remember_key(session, fp, signer_id, now)
+            req = RekeyRequest(
+                signer_id=signer_id,
+                kind=str(auth.kind),
+                path=str(path.name),
+                state=str(RequestState.ACCEPTED),
+                submitted_der=submitted,
+                pkcs10_der=evidence.pkcs10_der,
+                public_key_info=evidence.public_key_info,
+                key_fingerprint=fp,
+                subject_json=_subject_to_json(evidence.subject),
+                old_certificate_id=auth.old_certificate.id if auth.old_certificate else None,
+                accepted_at=now,
+            )
+            session.add(req)
+            try:
+                with session.begin_nested():
+                    session.flush()
+            except IntegrityError:  # the partial unique index: a concurrent open request won
+                raise OpenRequestExists(
+                    "У владельца сертификата уже есть открытый запрос"
+                ) from None
+            self._audit(
+                session,
+                actor,
+                Action.SUBMIT_REQUEST,
+                now=now,
+                signer_id=signer_id,
+                request_id=req.id,
+                path=str(path.name),
+                kind=str(auth.kind),
+                key_fingerprint=fp,
+            )
+            notifications.queue(
+                session,
+                key=f"request-accepted:{req.id}",
+                kind=NotificationKind.REQUEST_ACCEPTED,
+                signer_id=signer_id,
+                payload={"request_id": req.id, "status": Status.ACCEPTED.text},
+                now=now,
+            )
+            return req.id
+
+        return self._run(Action.SUBMIT_REQUEST, actor, work)
+
+    @_refusals_audited(Action.RECORD_PRINTED)
+    def record_printed(
+        self,
+        actor: Actor,
+        request_id: int,
+        kind: DocumentKind,
+        *,
+        content: bytes,
+        copies: int = 1,
+    ) -> None:
+        """Note that the client printed a document for the request (its hash, for comparison)."""
+
+        def work(session: Session) -> None:
+            req = self._lock_request(session, request_id)
+            authorize(actor, Action.RECORD_PRINTED, signer_id=req.signer_id)
+            self._refuse_state(Action.RECORD_PRINTED, req, PENDING_STATES)
+            now = self.clock()
+            doc = self._document(session, req.id, kind)
+            doc.copies = copies
+            doc.content_hash = streebog256(content).hexdigest()
+            doc.printed_at = now
+            self._audit(
+                session,
+                actor,
+                Action.RECORD_PRINTED,
+                now=now,
+                signer_id=req.signer_id,
+                request_id=req.id,
+                kind=str(kind),
+                copies=copies,
+            )
+
+        self._run(Action.RECORD_PRINTED, actor, work)
+
+    def _document(self, session: Session, request_id: int, kind: DocumentKind) -> PrintedDocument:
+        doc = session.execute(
+            select(PrintedDocument).where(
+                PrintedDocument.request_id == request_id, PrintedDocument.kind == str(kind)
+            )
+        ).scalar_one_or_none()
+        if doc is None:
+            doc = PrintedDocument(request_id=request_id, kind=str(kind), copies=1)
+            session.add(doc)
+        return doc
+
+    @_refusals_audited(Action.RECEIVE_DOCUMENTS)
+    def receive_documents(
+        self, actor: Actor, request_id: int, kinds: Sequence[DocumentKind]
+    ) -> RequestState:
+        """The operator registers paper documents (signatures compared with the samples)."""
+        authorize(actor, Action.RECEIVE_DOCUMENTS)
+
+        def work(session: Session) -> RequestState:
+            req = self._lock_request(session, request_id)
+            self._refuse_state(Action.RECEIVE_DOCUMENTS, req, {RequestState.ACCEPTED})
+            path = PATHS[RenewalPathName(req.path)]
+            if not path.paper:
+                raise InvalidTransition(
+                    "Для удалённого продления бумажные документы не нужны: "
+                    "акт подписывается электронной подписью",
+                    current=Status.ACCEPTED.text,
+                )
+            unknown = [k for k in kinds if k not in path.required_documents]
+            if unknown or not kinds:
+                raise ValidationError("Неизвестный или пустой список документов")
+            now = self.clock()
+            for kind in kinds:
+                doc = self._document(session, req.id, kind)
+                doc.received_at = now
+                doc.received_by = actor.login
+            session.flush()
+            received = {
+                d.kind
+                for d in session.execute(
+                    select(PrintedDocument).where(
+                        PrintedDocument.request_id == req.id,
+                        PrintedDocument.received_at.is_not(None),
+                    )
+                ).scalars()
+            }
+            if all(str(k) in received for k in path.required_documents):
+                req.state = str(RequestState.DOCUMENTS_RECEIVED)
+                req.documents_received_at = now
+            self._audit(
+                session,
+                actor,
+                Action.RECEIVE_DOCUMENTS,
+                now=now,
+                signer_id=req.signer_id,
+                request_id=req.id,
+                kinds=sorted(str(k) for k in kinds),
+                state=req.state,
+            )
+            return RequestState(req.state)
+
+        return self._run(Action.RECEIVE_DOCUMENTS, actor, work)
+
+    @_refusals_audited(Action.SIGN_ACT)
+    def sign_act_electronically(
+        self, actor: Actor, request_id: int, *, act: bytes, signature: bytes
+    ) -> None:
+        """Remote renewal: the acceptance act signed (CMS) with the still-valid old key."""
+        if self.inspector is None:
+            raise CaError("Проверка подписей не настроена")
+        inspector = self.inspector
+
+        def work(session: Session) -> None:
+            req = self._lock_request(session, request_id)
+            authorize(actor, Action.SIGN_ACT, signer_id=req.signer_id)
+            self._refuse_state(Action.SIGN_ACT, req, {RequestState.ACCEPTED})
+            if req.path != RenewalPathName.REMOTE_SIGNED_ACT:
+                raise PathNotAllowed(
+                    "Электронное подписание акта не разрешено для этого запроса: "
+                    "принесите акты в банк"
+                )
+            now = self.clock()
+            signed_by = inspector.verify_signed_document(signature, act)
+            current = _current_certificate_row(session, req.signer_id, now)
+            if current is None or current.id != req.old_certificate_id:
+                raise PathNotAllowed(
+                    "Сертификат, которым подписан запрос, больше не действует: "
+                    "обратитесь в банк лично"
+                )
+            if not secrets.compare_digest(signed_by, current.der):
+                raise SignatureInvalid("Акт подписан не действующим ключом владельца сертификата")
+            doc = self._document(session, req.id, DocumentKind.ACCEPTANCE_ACT)
+            digest = streebog256(act).hexdigest()
+            if doc.content_hash is not None and doc.content_hash != digest:
+                raise SignatureInvalid("Подписан не тот акт, что сформирован для этого запроса")
+            doc.content_hash = digest
+            doc.signed_der = signature
+            doc.received_at = now
+            doc.received_by = actor.login
+            req.state = str(RequestState.DOCUMENTS_RECEIVED)
+            req.documents_received_at = now
+            self._audit(
+                session,
+                actor,
+                Action.SIGN_ACT,
+                now=now,
+                signer_id=req.signer_id,
+                request_id=req.id,
+                act_hash=digest,
+            )
+
+        self._run(Action.SIGN_ACT, actor, work)
+
+    # -- the bank's decision --
+
+    @_refusals_audited(Action.APPROVE)
+    def approve(self, actor: Actor, request_id: int) -> ApprovalOutcome:
+        """Approve; the approval that completes the required count (1, or 2 with four eyes) has
+        the CA issue the certificate in the same transaction."""
+        authorize(actor, Action.APPROVE)
+        required = 2 if self.policy.four_eyes else 1
+
+        def work(session: Session) -> ApprovalOutcome:
+            req = self._lock_request(session, request_id)
+            self._refuse_state(Action.APPROVE, req, {RequestState.DOCUMENTS_RECEIVED})
+            now = self.clock()
+            done = (
+                session.execute(select(Approval.operator).where(Approval.request_id == req.id))
+                .scalars()
+                .all()
+            )
+            if actor.login in done:
+                raise InvalidTransition(
+                    f"Вы уже одобрили запрос № {req.id}; нужно подтверждение другого сотрудника",
+                    current=Status.AWAITING_SECOND_APPROVAL.text,
+                )
+            session.add(Approval(request_id=req.id, operator=actor.login, at=now))
+            count = len(done) + 1
+            self._audit(
+                session,
+                actor,
+                Action.APPROVE,
+                now=now,
+                signer_id=req.signer_id,
+                request_id=req.id,
+                approvals=count,
+                required=required,
+            )
+            serial = None
+            if count >= required:
+                req.state = str(RequestState.APPROVED)
+                req.approved_at = now
+                if self.ca is not None:
+                    serial = self._issue(session, actor, req, now)
+            return ApprovalOutcome(req.id, count, required, serial)
+
+        return self._run(Action.APPROVE, actor, work)
+
+    @_refusals_audited(Action.ISSUE)
+    def issue(self, actor: Actor, request_id: int) -> str:
+        """Issue for an approved request (when the CA was unavailable at approval)."""
+        authorize(actor, Action.ISSUE)
+
+        def work(session: Session) -> str:
+            req = self._lock_request(session, request_id)
+            self._refuse_state(Action.ISSUE, req, {RequestState.APPROVED})
+            return self._issue(session, actor, req, self.clock())
+
+        return self._run(Action.ISSUE, actor, work)
+
+    def _issue(self, session: Session, actor: Actor, req: RekeyRequest, now: datetime) -> str:
+        if self.ca is None:
+            raise CaError("УЦ банка не настроен: выполните «bankkeys ca init»")
+        not_before = now.replace(microsecond=0)
+        not_after = min(not_before + self.policy.validity, self.ca.not_after)
+        if not_after <= not_before:
+            raise CaError("Срок действия сертификата УЦ истёк")
+        serial = secrets.randbits(127) | (1 << 126)  # positive, 16 bytes, never zero
+        der = self.ca.issue(
+            IssuanceOrder(
+                serial=serial,
+                subject=subject_from_json(req.subject_json),
+                public_key_info=req.public_key_info,
+                not_before=not_before,
+                not_after=not_after,
+            )
+        )
+        cert = Certificate(
+            serial=serial_hex(serial),
+            signer_id=req.signer_id,
+            request_id=req.id,
+            is_ca=False,
+            der=der,
+            not_before=not_before,
+            not_after=not_after,
+            key_fingerprint=req.key_fingerprint,
+            issued_at=now,
+        )
+        session.add(cert)
+        req.state = str(RequestState.ISSUED)
+        req.issued_at = now
+        self._audit(
+            session,
+            actor,
+            Action.ISSUE,
+            now=now,
+            signer_id=req.signer_id,
+            request_id=req.id,
+            serial=cert.serial,
+            not_after=not_after.isoformat(),
+        )
+        notifications.queue(
+            session,
+            key=f"certificate-issued:{req.id}",
+            kind=NotificationKind.CERTIFICATE_ISSUED,
+            signer_id=req.signer_id,
+            payload={"request_id": req.id, "serial": cert.serial, "status": Status.ISSUED.text},
+            now=now,
+        )
+        return cert.serial
+
+    @_refusals_audited(Action.REJECT)
+    def reject(self, actor: Actor, request_id: int, reason: str) -> None:
+        authorize(actor, Action.REJECT)
+        reason = check_text(reason, "причина отказа")
+        self._close(Action.REJECT, actor, request_id, RequestState.REJECTED, reason)
+
+    @_refusals_audited(Action.CANCEL)
+    def cancel(self, actor: Actor, request_id: int) -> None:
+        self._close(Action.CANCEL, actor, request_id, RequestState.CANCELLED, None)
+
+    def _close(
+        self,
+        action: Action,
+        actor: Actor,
+        request_id: int,
+        to: RequestState,
+        reason: str | None,
+    ) -> None:
+        def work(session: Session) -> None:
+            req = self._lock_request(session, request_id)
+            authorize(actor, action, signer_id=req.signer_id)
+            self._refuse_state(action, req, PENDING_STATES)
+            close_request(session, actor, req, to, reason, self.clock())
+
+        self._run(action, actor, work)
+
+    @_refusals_audited(Action.CONFIRM_INSTALLATION)
+    def confirm_installation(self, actor: Actor, request_id: int) -> None:
+        """«Вы переведены на работу с новым комплектом ключей»."""
+
+        def work(session: Session) -> None:
+            req = self._lock_request(session, request_id)
+            authorize(actor, Action.CONFIRM_INSTALLATION, signer_id=req.signer_id)
+            self._refuse_state(Action.CONFIRM_INSTALLATION, req, {RequestState.ISSUED})
+            now = self.clock()
+            req.state = str(RequestState.INSTALLED)
+            req.installed_at = now
+            req.closed_at = now
+            self._audit(
+                session,
+                actor,
+                Action.CONFIRM_INSTALLATION,
+                now=now,
+                signer_id=req.signer_id,
+                request_id=req.id,
+            )
+
+        self._run(Action.CONFIRM_INSTALLATION, actor, work)
+
+    # -- retiring and revoking --
+
+    @_refusals_audited(Action.RECORD_PAYMENT)
+    def record_payment_with_new_key(self, actor: Actor, certificate_serial: str) -> str | None:
+        """A payment signed with ``certificate_serial`` was accepted: if that is a new key set,
+        revoke the certificate it replaced (superseded). Returns the retired serial, if any."""
+        authorize(actor, Action.RECORD_PAYMENT)
+
+        def work(session: Session) -> str | None:
+            cert = session.execute(
+                select(Certificate).where(Certificate.serial == certificate_serial)
+            ).scalar_one_or_none()
+            if cert is None:
+                raise NotFound(f"Сертификат № {certificate_serial} не найден")
+            if cert.request_id is None:
+                return None
+            req = self._lock_request(session, cert.request_id)
+            self._refuse_state(Action.RECORD_PAYMENT, req, {RequestState.INSTALLED})
+            return retire_superseded(session, actor, req, self.clock(), self.ca, self.policy)
+
+        return self._run(Action.RECORD_PAYMENT, actor, work)
+
+    @_refusals_audited(Action.REVOKE)
+    def revoke(self, actor: Actor, certificate_serial: str, reason: RevocationReason) -> None:
+        authorize(actor, Action.REVOKE)
+
+        def work(session: Session) -> None:
+            cert = session.execute(
+                select(Certificate)
+                .where(Certificate.serial == certificate_serial)
+                .with_for_update()
+            ).scalar_one_or_none()
+            if cert is None:
+                raise NotFound(f"Сертификат № {certificate_serial} не найден")
+            if cert.revoked_at is not None:
+                raise InvalidTransition(
+                    f"Сертификат № {cert.serial} уже отозван ({cert.revocation_reason})",
+                    current=Status.REVOKED.text,
+                )
+            revoke_certificate(session, actor, cert, reason, self.clock(), self.ca, self.policy)
+
+        self._run(Action.REVOKE, actor, work)
+
+    @_refusals_audited(Action.PUBLISH_CRL)
+    def publish_crl(self, actor: Actor) -> int:
+        authorize(actor, Action.PUBLISH_CRL)
+
+        def work(session: Session) -> int:
+            if self.ca is None:
+                raise CaError("УЦ банка не настроен: выполните «bankkeys ca init»")
+            return publish_crl(session, actor, self.ca, self.clock(), self.policy)
+
+        return self._run(Action.PUBLISH_CRL, actor, work)
+
+    def history(self, request_id: int) -> list[dict[str, Any]]:
+        with self.db.transaction() as session:
+            return [
+                {
+                    "seq": e.seq,
+                    "at": e.at,
+                    "actor": e.actor,
+                    "role": e.role,
+                    "action": e.action,
+                    "details": json.loads(e.details),
+                }
+                for e in audit.events_for_request(session, request_id)
+            ]
+
+
+# --- transitions shared with the scheduler (caller holds the request row lock) --------------------
+
+
+def close_request(
+    session: Session,
+    actor: Actor,
+    req: RekeyRequest,
+    to: RequestState,
+    reason: str | None,
+    now: datetime,
+) -> None:
+    action = {
+        RequestState.REJECTED: Action.REJECT,
+        RequestState.CANCELLED: Action.CANCEL,
+        RequestState.EXPIRED: Action.EXPIRE_REQUEST,
+    }[to]
+    req.state = str(to)
+    req.closed_at = now
+    req.close_reason = reason
+    audit.append(
+        session,
+        at=now,
+        actor=actor.login,
+        role=actor.role,
+        action=str(action),
+        signer_id=req.signer_id,
+        request_id=req.id,
+        details={"reason": reason} if reason else {},
+    )
+    kind = {
+        RequestState.REJECTED: NotificationKind.REQUEST_REJECTED,
+        RequestState.EXPIRED: NotificationKind.REQUEST_EXPIRED,
+    }.get(to)
+    if kind is not None:
+        notifications.queue(
+            session,
+            key=f"{kind}:{req.id}",
+            kind=kind,
+            signer_id=req.signer_id,
+            payload={"request_id": req.id, "status": _STATE_STATUS[to].text, "reason": reason},
+            now=now,
+        )
+
+
+def expire_request(session: Session, req: RekeyRequest, now: datetime, policy: Policy) -> bool:
+    """Close a request not approved within ``policy.request_ttl`` (the scheduler's transition)."""
+    if req.state not in PENDING_STATES or req.accepted_at + policy.request_ttl > now:
+        return False
+    close_request(
+        session,
+        Actor.system(),
+        req,
+        RequestState.EXPIRED,
+        "запрос не подтверждён банком в течение срока действия",
+        now,
+    )
+    return True
+
+
+def retire_superseded(
+    session: Session,
+    actor: Actor,
+    req: RekeyRequest,
+    now: datetime,
+    ca: IssuingAuthority | None,
+    policy: Policy,
+) -> str | None:
+    """Revoke (superseded) the certificate a completed request replaced; idempotent."""
+    authorize(
+        actor, Action.RETIRE_SUPERSEDED if actor.role == Role.SYSTEM else Action.RECORD_PAYMENT
+    )
+    if req.state != RequestState.INSTALLED or req.old_certificate_id is None:
+        return None
+    old = session.execute(
+        select(Certificate).where(Certificate.id == req.old_certificate_id).with_for_update()
+    ).scalar_one_or_none()
+    if old is None or old.revoked_at is not None or old.not_after <= now:
+        return None
+    revoke_certificate(
+        session, actor, old, RevocationReason.SUPERSEDED, now, ca, policy, request_id=req.id
+    )
+    notifications.queue(
+        session,
+        key=f"old-key-retired:{old.serial}",
+        kind=NotificationKind.OLD_KEY_RETIRED,
+        signer_id=req.signer_id,
+        payload={"serial": old.serial, "advice": "уничтожьте старый ключ (смарт-ключ)"},
+        now=now,
+    )
+    return old.serial
+
+
+def revoke_certificate(
+    session: Session,
+    actor: Actor,
+    cert: Certificate,
+    reason: RevocationReason,
+    now: datetime,
+    ca: IssuingAuthority | None,
+    policy: Policy,
+    *,
+    request_id: int | None = None,
+) -> None:
+    """Revoke and re-sign the CRL in the same transaction (a revocation is never unpublished)."""
+    cert.revoked_at = now
+    cert.revocation_reason = str(reason)
+    audit.append(
+        session,
+        at=now,
+        actor=actor.login,
+        role=actor.role,
+        action=str(Action.REVOKE),
+        signer_id=cert.signer_id,
+        request_id=request_id,
+        certificate_serial=cert.serial,
+        details={"reason": str(reason)},
+    )
+    if ca is not None:
+        session.flush()
+        publish_crl(session, actor, ca, now, policy)
+
+
+def publish_crl(
+    session: Session, actor: Actor, ca: IssuingAuthority, now: datetime, policy: Policy
+) -> int:
+    """Sign a new CRL of every revoked, unexpired certificate; returns its number."""
+    record = session.execute(
+        select(CaRecord).order_by(CaRecord.id.desc()).limit(1).with_for_update()
+    ).scalar_one_or_none()
+    if record is None:
+        raise CaError("УЦ банка не настроен: выполните «bankkeys ca init»")
+    last = session.execute(select(func.max(Crl.number))).scalar_one()
+    number = (last or 0) + 1
+    revoked = [
+        RevokedEntry(int(serial, 16), at, RevocationReason(reason))
+        for serial, at, reason in session.execute(
+            select(Certificate.serial, Certificate.revoked_at, Certificate.revocation_reason)
+            .where(Certificate.revoked_at.is_not(None), Certificate.not_after > now)
+            .order_by(Certificate.revoked_at)
+        )
+        if at is not None and reason is not None
+    ]
+    this_update = now.replace(microsecond=0)
+    next_update = this_update + policy.crl_validity
+    der = ca.sign_crl(
+        number=number, this_update=this_update, next_update=next_update, revoked=revoked
+    )
+    session.add(
+        Crl(
+            number=number,
+            ca_id=record.id,
+            der=der,
+            this_update=this_update,
+            next_update=next_update,
+        )
+    )
+    audit.append(
+        session,
+        at=now,
+        actor=actor.login,
+        role=actor.role,
+        action=str(Action.PUBLISH_CRL),
+        details={"number": number, "revoked": len(revoked)},
+    )
+    return number
