@@ -9,6 +9,8 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from asn1crypto import core
+
 from bankkeys.bank.documents import (
     BankDetails,
     CertificateDetails,
@@ -23,9 +25,28 @@ from bankkeys.bank.documents import (
 from bankkeys.gost.streebog import streebog512
 from conftest import missing
 
-# Not a curve point: the documents print bytes and never do arithmetic on them.
+# Not curve points: the documents print bytes and never do arithmetic on them.
 KEY_256 = streebog512(b"bankkeys documents test key 256").digest()
 KEY_512 = KEY_256 + streebog512(b"bankkeys documents test key 512").digest()
+
+
+def _tlv(tag: int, body: bytes) -> bytes:
+    size = len(body)
+    length = bytes([size]) if size < 0x80 else bytes([0x81, size]) if size < 0x100 else b""
+    assert length, "test SPKI too long"
+    return bytes([tag]) + length + body
+
+
+def gost_spki(key_oid: str, param_oid: str, raw: bytes) -> bytes:
+    """DER SubjectPublicKeyInfo of a GOST key (RFC 9215 form), built here as test data."""
+    oid = lambda dotted: core.ObjectIdentifier(dotted).dump()  # noqa: E731
+    algorithm = _tlv(0x30, oid(key_oid) + _tlv(0x30, oid(param_oid)))
+    return _tlv(0x30, algorithm + _tlv(0x03, b"\0" + core.OctetString(raw).dump()))
+
+
+def gost_key(key_oid: str, param_name: str, param_oid: str, raw: bytes) -> PublicKeyDetails:
+    return PublicKeyDetails(key_oid, param_name, param_oid, raw, gost_spki(key_oid, param_oid, raw))
+
 
 BANK = BankDetails(
     name="АО «Тестовый Банк»",
@@ -52,11 +73,11 @@ SIGNER = SignerDetails(
     gender="female",
 )
 REQUEST = RequestDetails(number="2026-000123", date=date(2026, 11, 22))
-KEY = PublicKeyDetails(
-    algorithm_oid="1.2.643.7.1.1.1.1",
-    parameter_set_name="id-tc26-gost-3410-12-256-paramSetB",
-    parameter_set_oid="1.2.643.7.1.2.1.1.2",
-    public_key=KEY_256,
+KEY = gost_key(
+    "1.2.643.7.1.1.1.1", "id-tc26-gost-3410-12-256-paramSetB", "1.2.643.7.1.2.1.1.2", KEY_256
+)
+KEY_512_DETAILS = gost_key(
+    "1.2.643.7.1.1.1.2", "id-tc26-gost-3410-12-512-paramSetA", "1.2.643.7.1.2.1.2.1", KEY_512
 )
 CERTIFICATE = CertificateDetails(
     serial_number="01dc7a2e5f0b3c4d8e9fa1b2c3d4e5f6",

@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from documents_support import BANK, CERTIFICATE, KEY, KEY_256, ORGANIZATION, REQUEST, SIGNER
 
 from bankkeys.bank.documents import (
@@ -54,21 +56,38 @@ def test_surrounding_spaces_and_control_characters_are_refused() -> None:
 def test_key_length_must_match_the_algorithm(algorithm_oid: str, size: int) -> None:
     assert KEY_ALGORITHMS[algorithm_oid].public_key_size == size
     good = (KEY_256 * 3)[:size]
-    assert PublicKeyDetails(algorithm_oid, "p", "1.2.3", good).public_key == good
+    assert PublicKeyDetails(algorithm_oid, "p", "1.2.3", good, b"\x30" + good).public_key == good
     for wrong in (size - 1, size + 1, 32):
+        raw = (KEY_256 * 3)[:wrong]
         error = refused(
             "Открытый ключ",
-            lambda n=wrong: PublicKeyDetails(algorithm_oid, "p", "1.2.3", (KEY_256 * 3)[:n]),
+            lambda raw=raw: PublicKeyDetails(algorithm_oid, "p", "1.2.3", raw, raw),
         )
         assert f"длина {wrong} байт" in error.problem
         assert str(size) in error.problem
 
 
 def test_all_zero_key_unknown_algorithm_and_bad_oids_are_refused() -> None:
-    refused("Открытый ключ", lambda: replace(KEY, public_key=bytes(64)))
+    refused("Открытый ключ", lambda: replace(KEY, public_key=bytes(64), public_key_info=bytes(90)))
     refused("Алгоритм ключа", lambda: replace(KEY, algorithm_oid="1.2.643.2.2.19"))
     refused("OID алгоритма", lambda: replace(KEY, algorithm_oid="gost"))
     refused("OID параметров", lambda: replace(KEY, parameter_set_oid="1..2"))
+
+
+def test_key_must_be_the_one_in_its_public_key_info() -> None:
+    error = refused("Открытый ключ", lambda: replace(KEY, public_key=KEY_256[::-1]))
+    assert "SubjectPublicKeyInfo" in error.problem
+
+
+def test_details_from_a_real_public_key_info() -> None:
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    der = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    details = PublicKeyDetails.from_public_key_info(der)
+    assert details.algorithm_oid == "1.2.840.10045.2.1"
+    assert details.parameter_set_oid == "1.2.840.10045.3.1.7"
+    assert details.public_key == key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    assert details.public_key_info == der
+    refused("Открытый ключ", lambda: PublicKeyDetails.from_public_key_info(b"\x30\x03junk"))
 
 
 def test_identifiers_are_checked_with_their_control_digits() -> None:

@@ -17,6 +17,7 @@ import pytest
 from documents_support import (
     ISSUED,
     KEY_512,
+    KEY_512_DETAILS,
     SAMPLE,
     TOKEN,
     decode_qr,
@@ -29,7 +30,6 @@ from bankkeys.bank.documents import (
     DocumentKind,
     InvalidDocumentInput,
     KeyDocumentInput,
-    PublicKeyDetails,
     parse_qr_payload,
     public_key_fingerprint,
     render_acceptance_act,
@@ -98,7 +98,7 @@ def test_text_has_every_field_the_full_key_and_fingerprint(name: str, tmp_path: 
         for field in expected_fields(doc):
             assert field.lower() in lowered, (name, field)
         assert doc.key.public_key.hex().upper() in squeeze(page)
-        assert public_key_fingerprint(doc.key.public_key).upper() in squeeze(page)
+        assert public_key_fingerprint(doc.key.public_key_info).upper() in squeeze(page)
         assert "«23» ноября 2026 г." in page and "«23» ноября 2027 г." in page
 
 
@@ -180,15 +180,13 @@ def test_every_page_renders_and_its_qr_names_the_request_and_key(name: str, tmp_
         payload = parse_qr_payload(codes[0])
         assert payload.kind is kind
         assert payload.request_number == ISSUED.request.number
-        assert payload.fingerprint == public_key_fingerprint(ISSUED.key.public_key)
-        assert payload.matches_key(ISSUED.key.public_key)
+        assert payload.fingerprint == public_key_fingerprint(ISSUED.key.public_key_info)
+        assert payload.matches_key(ISSUED.key.public_key_info)
+        assert not payload.matches_key(KEY_512_DETAILS.public_key_info)
 
 
 def test_512_bit_key_fits_and_is_printed_whole(tmp_path: Path) -> None:
-    key = PublicKeyDetails(
-        "1.2.643.7.1.1.1.2", "id-tc26-gost-3410-12-512-paramSetA", "1.2.643.7.1.2.1.2.1", KEY_512
-    )
-    doc = replace(ISSUED, key=key)
+    doc = replace(ISSUED, key=KEY_512_DETAILS)
     for render, _, page_count in DOCUMENTS.values():
         pdf = render(doc)
         pages = pdf_text(pdf, tmp_path)
@@ -196,7 +194,7 @@ def test_512_bit_key_fits_and_is_printed_whole(tmp_path: Path) -> None:
         assert all(KEY_512.hex().upper() in squeeze(page) for page in pages)
         assert "ключ 512 бит" in pages[0] and "128 байт" in pages[0]
     (png, *_) = render_pages(render_acceptance_act(doc), tmp_path, "k512")
-    assert parse_qr_payload(decode_qr(png)[0]).matches_key(KEY_512)
+    assert parse_qr_payload(decode_qr(png)[0]).matches_key(KEY_512_DETAILS.public_key_info)
 
 
 def test_a_document_that_would_overflow_the_page_is_refused() -> None:

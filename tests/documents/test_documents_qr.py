@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from documents_support import KEY_256, KEY_512
+from documents_support import KEY, KEY_512_DETAILS
 
 from bankkeys.bank.documents import (
     DocumentKind,
@@ -18,12 +18,14 @@ from conftest import OpenSSL
 
 
 @pytest.mark.openssl
-def test_fingerprint_is_streebog256_of_the_raw_key_as_openssl_computes_it(
+def test_fingerprint_is_streebog256_of_the_spki_as_openssl_computes_it(
     openssl: OpenSSL,
 ) -> None:
-    for key in (KEY_256, KEY_512):
+    for key in (KEY.public_key_info, KEY_512_DETAILS.public_key_info):
         out = openssl("dgst", "-md_gost12_256", "-r", input=key).stdout.decode()
         assert public_key_fingerprint(key) == out.split()[0].lower()
+    # The DER is what is hashed, as the bank's store does; the raw key gives another value.
+    assert public_key_fingerprint(KEY.public_key) != public_key_fingerprint(KEY.public_key_info)
 
 
 def test_fingerprint_known_answer() -> None:
@@ -36,15 +38,15 @@ def test_fingerprint_known_answer() -> None:
 
 
 def test_payload_round_trip_for_every_document_kind() -> None:
-    fp = public_key_fingerprint(KEY_256)
+    fp = public_key_fingerprint(KEY.public_key_info)
     for kind in DocumentKind:
         payload = QrPayload(kind, "2026-000123", fp)
         text = payload.encode()
         assert text == f"BANKKEYS:V=1;DOC={kind.value};REQ=2026-000123;FP={fp}"
         parsed = parse_qr_payload(text + "\n")
         assert parsed == payload
-        assert parsed.matches_key(KEY_256)
-        assert not parsed.matches_key(KEY_512[:64][::-1])
+        assert parsed.matches_key(KEY.public_key_info)
+        assert not parsed.matches_key(KEY_512_DETAILS.public_key_info)
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from documents_support import ISSUED, KEY_512, SAMPLE
+from documents_support import ISSUED, KEY_512_DETAILS, SAMPLE
 
 from bankkeys.bank.documents import (
-    PublicKeyDetails,
     render_acceptance_act,
     sign_act,
     verify_act_signature,
@@ -69,15 +68,7 @@ def test_signed_act_verifies_and_says_who_signed(holder: Holder) -> None:
 def test_signature_over_another_act_is_refused(holder: Holder) -> None:
     pdf = render_acceptance_act(SAMPLE)
     cms = sign_act(pdf, holder.signer, holder.certificate)
-    other_key = replace(
-        SAMPLE,
-        key=PublicKeyDetails(
-            "1.2.643.7.1.1.1.2",
-            "id-tc26-gost-3410-12-512-paramSetA",
-            "1.2.643.7.1.2.1.2.1",
-            KEY_512,
-        ),
-    )
+    other_key = replace(SAMPLE, key=KEY_512_DETAILS)
     for doc in (other_key, ISSUED, replace(SAMPLE, request=replace(SAMPLE.request, number="X1"))):
         with pytest.raises(SignatureInvalid):
             verify_signed_act(doc, cms, holder.certificate)

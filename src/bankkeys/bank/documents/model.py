@@ -231,12 +231,36 @@ class SignerDetails:
 
 @dataclass(frozen=True)
 class PublicKeyDetails:
-    """The public key (ключ проверки ЭП) of the request, raw as the algorithm defines it."""
+    """The public key (ключ проверки ЭП) of the request.
+
+    ``public_key`` is the raw key as the algorithm defines it (printed in hex);
+    ``public_key_info`` the DER SubjectPublicKeyInfo exactly as the request carried it, whose
+    Streebog-256 is the key's fingerprint everywhere in bankkeys (the store's ``key_fingerprint``).
+    :meth:`from_public_key_info` derives everything from the DER alone.
+    """
 
     algorithm_oid: str
     parameter_set_name: str
     parameter_set_oid: str
     public_key: bytes
+    public_key_info: bytes
+
+    @classmethod
+    def from_public_key_info(cls, der: bytes) -> PublicKeyDetails:
+        """Read algorithm, parameters and raw key from a DER SubjectPublicKeyInfo (via pki)."""
+        from bankkeys.pki import algorithms
+        from bankkeys.pki.errors import PkiError
+        from bankkeys.pki.keys import decode_public_key_info
+
+        try:
+            spec, raw = decode_public_key_info(der)
+        except PkiError as exc:
+            raise InvalidDocumentInput("Открытый ключ", str(exc)) from None
+        alg = algorithms.algorithm(spec.family)
+        if alg is algorithms.ECDSA_P256:
+            return cls(alg.key_oid, "P-256", "1.2.840.10045.3.1.7", raw, der)
+        params = algorithms.param_set(spec.curve)
+        return cls(alg.key_oid, spec.curve, params.oid, raw, der)
 
     def __post_init__(self) -> None:
         _check_oid("OID алгоритма ключа", self.algorithm_oid)
@@ -254,6 +278,11 @@ class PublicKeyDetails:
             )
         if not any(self.public_key):
             raise InvalidDocumentInput("Открытый ключ", "состоит из одних нулей")
+        # The key and its DER travel together; a DER that does not hold this key is another key.
+        if self.public_key not in self.public_key_info:
+            raise InvalidDocumentInput(
+                "Открытый ключ", "не совпадает с ключом в SubjectPublicKeyInfo запроса"
+            )
 
     @property
     def algorithm(self) -> KeyAlgorithm:

@@ -54,9 +54,9 @@ class QrPayload:
             f"FP={self.fingerprint}"
         )
 
-    def matches_key(self, public_key: bytes) -> bool:
-        """Whether the paper shows this public key (the request's key, as the bank holds it)."""
-        return fingerprint_matches(self.fingerprint, public_key)
+    def matches_key(self, public_key_info: bytes) -> bool:
+        """Whether the paper shows this key (the request's DER SubjectPublicKeyInfo)."""
+        return fingerprint_matches(self.fingerprint, public_key_info)
 
 
 def parse_qr_payload(text: str) -> QrPayload:

@@ -18,7 +18,9 @@ from bankkeys.bank.documents.text import NBSP, count_bytes, hex_groups, russian_
 
 def qr_payload(kind: DocumentKind, doc: KeyDocumentInput) -> str:
     """The QR payload of ``kind`` for this request and key."""
-    return QrPayload(kind, doc.request.number, public_key_fingerprint(doc.key.public_key)).encode()
+    return QrPayload(
+        kind, doc.request.number, public_key_fingerprint(doc.key.public_key_info)
+    ).encode()
 
 
 def request_line(doc: KeyDocumentInput) -> str:
@@ -66,8 +68,11 @@ def key_block(
     pdf.mono_lines(
         f"Открытый ключ, {count_bytes(len(key.public_key))} (hex)", hex_groups(key.public_key)
     )
-    fingerprint = bytes.fromhex(public_key_fingerprint(key.public_key))
-    pdf.mono_lines("Отпечаток ключа (ГОСТ Р 34.11-2012, 256 бит)", hex_groups(fingerprint))
+    fingerprint = bytes.fromhex(public_key_fingerprint(key.public_key_info))
+    pdf.mono_lines(
+        "Отпечаток ключа: ГОСТ Р 34.11-2012 (256 бит) от SubjectPublicKeyInfo",
+        hex_groups(fingerprint),
+    )
     pdf.field("Срок действия сертификата", validity(certificate))
 
 
