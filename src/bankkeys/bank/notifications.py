@@ -59,9 +59,9 @@ def queue(
             attempts=0,
         )
         .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Notification.id)
     )
-    result = session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    return session.execute(stmt).first() is not None
 
 
 def pending(session: Session, *, limit: int = 100) -> Sequence[Notification]:

@@ -1,0 +1,125 @@
+"""The audit chain finds edited, deleted and reordered rows; concurrent appends stay one line."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from bank_support import db, db_url, pg_worker_database, sqlite_template
+from sqlalchemy import select, text
+
+from bankkeys.bank import audit
+from bankkeys.bank.store.db import Database
+from bankkeys.bank.store.models import AuditEvent
+
+__all__ = ["db", "db_url", "pg_worker_database", "sqlite_template"]
+
+NOW = datetime(2026, 4, 1, 10, 0, tzinfo=UTC)
+
+
+def fill(db: Database, n: int = 5) -> None:
+    for i in range(n):
+        with db.transaction() as s:
+            audit.append(s, at=NOW, actor="op", role="operator", action="approve",
+                         request_id=i, details={"i": i, "text": "Принят банком"})  # fmt: skip
+
+
+def problems(db: Database) -> list[tuple[int, str]]:
+    with db.transaction() as s:
+        return [(p.seq, p.kind) for p in audit.verify(s)]
+
+
+def test_intact_chain_verifies_and_uses_streebog(db: Database) -> None:
+    fill(db)
+    assert problems(db) == []
+    with db.transaction() as s:
+        first = s.get(AuditEvent, 1)
+        assert first is not None and first.prev_hash == "0" * 64
+        # The stored hash is Streebog-256 of the canonical form (not SHA-256).
+        from bankkeys.gost.streebog import streebog256
+
+        assert first.hash == streebog256(audit.canonical_form(first)).hexdigest()
+
+
+def test_edited_row_is_found(db: Database) -> None:
+    fill(db)
+    with db.transaction() as s:
+        s.execute(text("UPDATE audit_events SET details = :d WHERE seq = 3"), {"d": '{"i":99}'})
+    assert problems(db) == [(3, "edited")]
+
+
+def test_edited_actor_is_found(db: Database) -> None:
+    fill(db)
+    with db.transaction() as s:
+        s.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2"))
+    assert problems(db) == [(2, "edited")]
+
+
+def test_deleted_row_is_found(db: Database) -> None:
+    fill(db)
+    with db.transaction() as s:
+        s.execute(text("DELETE FROM audit_events WHERE seq = 3"))
+    found = problems(db)
+    assert (3, "missing") in found and (4, "chain-broken") in found
+
+
+def test_reordered_rows_are_found(db: Database) -> None:
+    fill(db)
+    with db.transaction() as s:  # swap rows 2 and 4 by renumbering them
+        s.execute(text("UPDATE audit_events SET seq = 100 WHERE seq = 2"))
+        s.execute(text("UPDATE audit_events SET seq = 2 WHERE seq = 4"))
+        s.execute(text("UPDATE audit_events SET seq = 4 WHERE seq = 100"))
+    found = problems(db)
+    assert {seq for seq, _ in found} >= {2, 4}
+    assert any(kind == "chain-broken" for _, kind in found)
+
+
+def test_truncated_tail_is_found(db: Database) -> None:
+    fill(db)
+    with db.transaction() as s:
+        s.execute(text("DELETE FROM audit_events WHERE seq = 5"))
+    assert problems(db) == [(5, "head-mismatch")]
+
+
+def test_rehashed_forgery_still_breaks_the_chain(db: Database) -> None:
+    # An attacker who recomputes the edited row's own hash still breaks the next link.
+    fill(db)
+    with db.transaction() as s:
+        row = s.get(AuditEvent, 2)
+        assert row is not None
+        row.actor = "mallory"
+        row.hash = audit.event_hash(row)
+    assert problems(db) == [(3, "chain-broken")]
+
+
+def test_concurrent_appends_form_one_chain(db: Database) -> None:
+    threads, per_thread = 4, 15
+    barrier = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(per_thread):
+                with db.transaction() as s:
+                    audit.append(s, at=NOW, actor=f"t{k}", role="system", action="x",
+                                 details={"i": i})  # fmt: skip
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    pool = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert errors == []
+    assert problems(db) == []
+    with db.transaction() as s:
+        seqs = s.execute(select(AuditEvent.seq).order_by(AuditEvent.seq)).scalars().all()
+    assert seqs == list(range(1, threads * per_thread + 1))
+
+
+@pytest.mark.parametrize("value", [{"b": 1, "a": "я"}, {"a": "я", "b": 1}])
+def test_canonical_json_is_order_independent(value: dict[str, object]) -> None:
+    assert audit.canonical_json(value) == '{"a":"я","b":1}'
