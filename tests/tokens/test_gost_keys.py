@@ -66,3 +66,29 @@ def test_gost_signature_verified_by_openssl(
         "dgst", md, "-verify", "pub.pem", "-signature", "sig.bin", "data.bin", check=False
     )
     assert bad.returncode != 0
+
+
+@pytest.mark.openssl
+def test_gost_certificate_made_with_container_key(
+    container: SoftwareContainer, openssl, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from bankkeys.pki.certificates import CertificateTemplate, build_certificate
+    from bankkeys.pki.names import Name
+
+    key = container.generate_key(KeySpec("gost2012-256", "tc26-256-A"), "Директор")
+    now = datetime.now(UTC)
+    template = CertificateTemplate(
+        subject=Name(common_name="ООО Ромашка", surname="Иванов", country="RU"),
+        not_before=now,
+        not_after=now + timedelta(days=365),
+        is_ca=True,
+        key_usage=frozenset({"digital_signature", "key_cert_sign"}),
+    )
+    der = build_certificate(template, key.public_key_info, container.signer(key.id))
+    (tmp_path / "c.pem").write_text(pem_encode("CERTIFICATE", der))
+    openssl("verify", "-CAfile", "c.pem", "c.pem")
+    stored = container.import_certificate(der)
+    assert stored.id == key.id
+    assert [c.der for c in container.certificates()] == [der]

@@ -53,7 +53,7 @@ def generate(spec: KeySpec) -> tuple[bytearray, bytes]:
 
     curve = params.get_curve(spec.curve)
     private = bytearray(gost3410.generate_private_key(curve))
-    return private, bytes(gost3410.public_key(curve, bytes(private)))
+    return private, bytes(gost3410.public_key(curve, private))
 
 
 def sign_digest(spec: KeySpec, private: bytearray, message_digest: bytes) -> bytes:
@@ -69,7 +69,7 @@ def sign_digest(spec: KeySpec, private: bytearray, message_digest: bytes) -> byt
     from bankkeys.gost import gost3410, params
 
     curve = params.get_curve(spec.curve)
-    return bytes(gost3410.sign_digest(curve, bytes(private), message_digest))
+    return bytes(gost3410.sign_digest(curve, private, message_digest))
 
 
 def _ec_public(key: ec.EllipticCurvePrivateKey) -> bytes:
