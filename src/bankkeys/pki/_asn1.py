@@ -80,8 +80,16 @@ class IssuerSignTool(core.Sequence):  # type: ignore[misc]
 _GOST_KEY_NAMES: Final = {GOST_256_KEY: "gost2012_256", GOST_512_KEY: "gost2012_512"}
 
 
+def _extend(cls: Any, mapping: dict[str, str]) -> None:
+    # asn1crypto caches the name -> OID reverse map on first use: extend both, or names added
+    # later fail to encode.
+    cls._map.update(mapping)
+    if cls._reverse_map is not None:
+        cls._reverse_map.update({name: oid for oid, name in mapping.items()})
+
+
 def _register() -> None:
-    keys.PublicKeyAlgorithmId._map.update(_GOST_KEY_NAMES)
+    _extend(keys.PublicKeyAlgorithmId, _GOST_KEY_NAMES)
     for name in _GOST_KEY_NAMES.values():
         keys.PublicKeyAlgorithm._oid_specs[name] = GostPublicKeyParameters
 
@@ -95,32 +103,34 @@ def _register() -> None:
 
     keys.PublicKeyInfo._spec_callbacks = {"public_key": public_key_spec}
 
-    algos.SignedDigestAlgorithmId._map.update(
+    _extend(
+        algos.SignedDigestAlgorithmId,
         {
             GOST_256_SIGNATURE: "gost2012_256_streebog256",
             GOST_512_SIGNATURE: "gost2012_512_streebog512",
             # CMS SignerInfo.signatureAlgorithm as gost-engine writes it (RFC 9337 allows both).
             **_GOST_KEY_NAMES,
-        }
+        },
     )
-    algos.DigestAlgorithmId._map.update({STREEBOG_256: "streebog256", STREEBOG_512: "streebog512"})
+    _extend(algos.DigestAlgorithmId, {STREEBOG_256: "streebog256", STREEBOG_512: "streebog512"})
 
     # RFC 5035 signingCertificateV2 (asn1crypto defines the structure in tsp, not the attribute).
-    cms.CMSAttributeType._map[SIGNING_CERTIFICATE_V2] = "signing_certificate_v2"
+    _extend(cms.CMSAttributeType, {SIGNING_CERTIFICATE_V2: "signing_certificate_v2"})
     cms.CMSAttribute._oid_specs["signing_certificate_v2"] = tsp.SetOfSigningCertificatesV2
 
-    x509.NameType._map.update(
-        {OGRN: "ogrn", SNILS: "snils", INNLE: "innle", OGRNIP: "ogrnip", INN: "inn"}
+    _extend(
+        x509.NameType, {OGRN: "ogrn", SNILS: "snils", INNLE: "innle", OGRNIP: "ogrnip", INN: "inn"}
     )
     for name in ("ogrn", "snils", "innle", "ogrnip", "inn"):
         x509.NameTypeAndValue._oid_specs[name] = core.NumericString
 
-    x509.ExtensionId._map.update(
+    _extend(
+        x509.ExtensionId,
         {
             SUBJECT_SIGN_TOOL: "subject_sign_tool",
             ISSUER_SIGN_TOOL: "issuer_sign_tool",
             IDENTIFICATION_KIND: "identification_kind",
-        }
+        },
     )
     x509.Extension._oid_specs.update(
         {
