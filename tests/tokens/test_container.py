@@ -210,3 +210,23 @@ def test_killing_the_process_does_not_save_a_wrong_guess(tmp_path: Path) -> None
     make_ready(folder).close()
     run_and_kill(folder, "during-pin-check", "wrong-pin")
     assert SoftwareContainer(folder).info().pins.user_tries_left == 9
+
+
+def test_crafted_kdf_parameters_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "K.000"
+    make_ready(folder).close()
+    doc = state(folder)
+    doc["pins"]["user"]["kdf"]["memory_cost_kib"] = 1 << 40
+    (folder / "container.json").write_text(json.dumps(doc))
+    with pytest.raises(ContainerCorrupted):
+        SoftwareContainer(folder).login(USER_PIN)
+
+
+def test_pin_is_unicode_normalised(tmp_path: Path) -> None:
+    import unicodedata
+
+    folder = tmp_path / "K.000"
+    token = make_ready(folder)
+    composed = unicodedata.normalize("NFC", "Йошкар-Ола-1")
+    token.change_user_pin(USER_PIN, composed)
+    token.login(unicodedata.normalize("NFD", composed))

@@ -27,6 +27,7 @@ import base64
 import contextlib
 import json
 import secrets
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -81,10 +82,11 @@ class KdfParams:
     parallelism: int = 4
 
     def __post_init__(self) -> None:
-        if (
-            self.time_cost < 1
-            or self.memory_cost_kib < 8 * self.parallelism
-            or self.parallelism < 1
+        # Upper bounds too: a crafted container must not make login allocate terabytes.
+        if not (
+            1 <= self.parallelism <= 64
+            and 1 <= self.time_cost <= 64
+            and 8 * self.parallelism <= self.memory_cost_kib <= 4 * 1024 * 1024
         ):
             raise ValueError("invalid Argon2id parameters")
 
@@ -231,9 +233,10 @@ def _load_state(raw: bytes) -> _State:
 
 
 def _kek(pin: str, salt: bytes, kdf: KdfParams) -> bytearray:
+    # NFC: the same Cyrillic PIN typed on another system may arrive decomposed.
     return bytearray(
         hash_secret_raw(
-            secret=pin.encode("utf-8"),
+            secret=unicodedata.normalize("NFC", pin).encode("utf-8"),
             salt=salt,
             time_cost=kdf.time_cost,
             memory_cost=kdf.memory_cost_kib,
