@@ -1,0 +1,245 @@
+/* CPython binding of the GOST R 34.10-2012 core: bankkeys.gost._ec.
+ *
+ * Every entry point takes the curve id (see ec.h) and bytes-like arguments, checks every length,
+ * releases the GIL around the arithmetic, and raises only the errors of bankkeys.gost.errors
+ * (TypeError for arguments of the wrong type).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <string.h>
+
+#include "ec.h"
+
+static PyObject *ErrUnknown, *ErrLength, *ErrPrivate, *ErrPublic, *ErrSignature, *ErrBase;
+
+static int raise_status(ec_status st) {
+    switch (st) {
+    case EC_OK:
+        return 0;
+    case EC_ERR_CURVE:
+        PyErr_SetString(ErrUnknown, "Неизвестный набор параметров эллиптической кривой");
+        break;
+    case EC_ERR_PRIVATE:
+        PyErr_SetString(ErrPrivate, "Недопустимый закрытый ключ: требуется 0 < d < q");
+        break;
+    case EC_ERR_PUBLIC:
+        PyErr_SetString(ErrPublic,
+                        "Недопустимый открытый ключ: точка не принадлежит подгруппе порядка q");
+        break;
+    case EC_ERR_SIGNATURE:
+        PyErr_SetString(ErrSignature, "Подпись неверна");
+        break;
+    case EC_ERR_NONCE:
+        PyErr_SetString(ErrBase, "Непригодное значение k: требуется 0 < k < q, r != 0, s != 0");
+        break;
+    case EC_ERR_RANDOM:
+        PyErr_SetString(ErrBase, "Сбой генератора случайных чисел операционной системы");
+        break;
+    default:
+        PyErr_SetString(ErrBase, "Недостаточно памяти для таблиц кривой");
+        break;
+    }
+    return -1;
+}
+
+/* the curve's byte size, or -1 with UnknownParameterSet set */
+static Py_ssize_t size_of(int curve) {
+    size_t n = ec_size(curve);
+    if (!n) {
+        raise_status(EC_ERR_CURVE);
+        return -1;
+    }
+    return (Py_ssize_t)n;
+}
+
+static int check_len(const Py_buffer *b, Py_ssize_t want, const char *what) {
+    if (b->len == want) return 0;
+    /* the format string must be ASCII; the Russian words go in as UTF-8 arguments */
+    PyErr_Format(ErrLength, "%s (%s): %s %zd %s, %s %zd", "Неверная длина", what, "ожидается",
+                 want, "байт", "получено", b->len);
+    return -1;
+}
+
+static PyObject *py_info(PyObject *self, PyObject *args) {
+    (void)self;
+    int curve;
+    if (!PyArg_ParseTuple(args, "i:info", &curve)) return NULL;
+    const ec_curve_info *I = ec_info(curve);
+    if (!I) {
+        raise_status(EC_ERR_CURVE);
+        return NULL;
+    }
+    return Py_BuildValue("(sIIssssss)", I->name, I->bits, I->cofactor, I->p, I->a, I->b, I->q,
+                         I->x, I->y);
+}
+
+static PyObject *py_generate(PyObject *self, PyObject *args) {
+    (void)self;
+    int curve;
+    if (!PyArg_ParseTuple(args, "i:generate", &curve)) return NULL;
+    Py_ssize_t n = size_of(curve);
+    if (n < 0) return NULL;
+    uint8_t d[64];
+    ec_status st;
+    Py_BEGIN_ALLOW_THREADS st = ec_generate(curve, d);
+    Py_END_ALLOW_THREADS PyObject *out = raise_status(st) ? NULL
+                                                          : PyBytes_FromStringAndSize((char *)d, n);
+    memset(d, 0, sizeof d);
+    return out;
+}
+
+static PyObject *py_check_private(PyObject *self, PyObject *args) {
+    (void)self;
+    int curve;
+    Py_buffer d;
+    if (!PyArg_ParseTuple(args, "iy*:check_private", &curve, &d)) return NULL;
+    PyObject *out = NULL;
+    Py_ssize_t n = size_of(curve);
+    if (n >= 0 && !check_len(&d, n, "закрытый ключ")) {
+        ec_status st;
+        Py_BEGIN_ALLOW_THREADS st = ec_check_private(curve, d.buf);
+        Py_END_ALLOW_THREADS if (!raise_status(st)) out = Py_NewRef(Py_None);
+    }
+    PyBuffer_Release(&d);
+    return out;
+}
+
+static PyObject *py_check_public(PyObject *self, PyObject *args) {
+    (void)self;
+    int curve;
+    Py_buffer pub;
+    if (!PyArg_ParseTuple(args, "iy*:check_public", &curve, &pub)) return NULL;
+    PyObject *out = NULL;
+    Py_ssize_t n = size_of(curve);
+    if (n >= 0 && !check_len(&pub, 2 * n, "открытый ключ")) {
+        ec_status st;
+        Py_BEGIN_ALLOW_THREADS st = ec_check_public(curve, pub.buf);
+        Py_END_ALLOW_THREADS if (!raise_status(st)) out = Py_NewRef(Py_None);
+    }
+    PyBuffer_Release(&pub);
+    return out;
+}
+
+static PyObject *py_public_key(PyObject *self, PyObject *args) {
+    (void)self;
+    int curve;
+    Py_buffer d;
+    if (!PyArg_ParseTuple(args, "iy*:public_key", &curve, &d)) return NULL;
+    PyObject *out = NULL;
+    Py_ssize_t n = size_of(curve);
+    if (n >= 0 && !check_len(&d, n, "закрытый ключ")) {
+        uint8_t pub[128];
+        ec_status st;
+        Py_BEGIN_ALLOW_THREADS st = ec_public_key(curve, d.buf, pub);
+        Py_END_ALLOW_THREADS if (!raise_status(st)) out =
+            PyBytes_FromStringAndSize((char *)pub, 2 * n);
+    }
+    PyBuffer_Release(&d);
+    return out;
+}
+
+static PyObject *py_sign(PyObject *self, PyObject *args) {
+    (void)self;
+    int curve;
+    Py_buffer d, digest;
+    if (!PyArg_ParseTuple(args, "iy*y*:sign", &curve, &d, &digest)) return NULL;
+    PyObject *out = NULL;
+    Py_ssize_t n = size_of(curve);
+    if (n >= 0 && !check_len(&d, n, "закрытый ключ") && !check_len(&digest, n, "хэш-код")) {
+        uint8_t sig[128];
+        ec_status st;
+        Py_BEGIN_ALLOW_THREADS st = ec_sign(curve, d.buf, digest.buf, sig);
+        Py_END_ALLOW_THREADS if (!raise_status(st)) out =
+            PyBytes_FromStringAndSize((char *)sig, 2 * n);
+    }
+    PyBuffer_Release(&d);
+    PyBuffer_Release(&digest);
+    return out;
+}
+
+static PyObject *py_sign_with_k(PyObject *self, PyObject *args) {
+    (void)self;
+    int curve;
+    Py_buffer d, digest, k;
+    if (!PyArg_ParseTuple(args, "iy*y*y*:sign_with_k", &curve, &d, &digest, &k)) return NULL;
+    PyObject *out = NULL;
+    Py_ssize_t n = size_of(curve);
+    if (n >= 0 && !check_len(&d, n, "закрытый ключ") && !check_len(&digest, n, "хэш-код") &&
+        !check_len(&k, n, "k")) {
+        uint8_t sig[128];
+        ec_status st;
+        Py_BEGIN_ALLOW_THREADS st = ec_sign_with_k(curve, d.buf, digest.buf, k.buf, sig);
+        Py_END_ALLOW_THREADS if (!raise_status(st)) out =
+            PyBytes_FromStringAndSize((char *)sig, 2 * n);
+    }
+    PyBuffer_Release(&d);
+    PyBuffer_Release(&digest);
+    PyBuffer_Release(&k);
+    return out;
+}
+
+static PyObject *py_verify(PyObject *self, PyObject *args) {
+    (void)self;
+    int curve;
+    Py_buffer pub, digest, sig;
+    if (!PyArg_ParseTuple(args, "iy*y*y*:verify", &curve, &pub, &digest, &sig)) return NULL;
+    PyObject *out = NULL;
+    Py_ssize_t n = size_of(curve);
+    if (n >= 0 && !check_len(&pub, 2 * n, "открытый ключ") &&
+        !check_len(&digest, n, "хэш-код") && !check_len(&sig, 2 * n, "подпись")) {
+        ec_status st;
+        Py_BEGIN_ALLOW_THREADS st = ec_verify(curve, pub.buf, digest.buf, sig.buf);
+        Py_END_ALLOW_THREADS if (!raise_status(st)) out = Py_NewRef(Py_None);
+    }
+    PyBuffer_Release(&pub);
+    PyBuffer_Release(&digest);
+    PyBuffer_Release(&sig);
+    return out;
+}
+
+static PyMethodDef METHODS[] = {
+    {"info", py_info, METH_VARARGS,
+     "info(curve) -> (name, bits, cofactor, p, a, b, q, x, y); numbers as big-endian hex"},
+    {"generate", py_generate, METH_VARARGS, "generate(curve) -> d (LE), uniform in [1, q-1]"},
+    {"check_private", py_check_private, METH_VARARGS, "check_private(curve, d) -> None"},
+    {"check_public", py_check_public, METH_VARARGS, "check_public(curve, X||Y) -> None"},
+    {"public_key", py_public_key, METH_VARARGS, "public_key(curve, d) -> X||Y (LE each)"},
+    {"sign", py_sign, METH_VARARGS, "sign(curve, d, digest) -> s||r (BE each)"},
+    {"sign_with_k", py_sign_with_k, METH_VARARGS,
+     "sign_with_k(curve, d, digest, k) -> s||r; test vectors only, never with a real key"},
+    {"verify", py_verify, METH_VARARGS, "verify(curve, X||Y, digest, s||r) -> None or raises"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef MODULE = {
+    PyModuleDef_HEAD_INIT, "bankkeys.gost._ec",
+    "GOST R 34.10-2012 signatures: the native core (use bankkeys.gost.gost3410).", -1, METHODS,
+    NULL, NULL, NULL, NULL,
+};
+
+static PyObject *error_class(PyObject *mod, const char *name) {
+    PyObject *cls = PyObject_GetAttrString(mod, name);
+    return cls;
+}
+
+PyMODINIT_FUNC PyInit__ec(void) {
+    PyObject *errors = PyImport_ImportModule("bankkeys.gost.errors");
+    if (!errors) return NULL;
+    ErrBase = error_class(errors, "GostError");
+    ErrUnknown = error_class(errors, "UnknownParameterSet");
+    ErrLength = error_class(errors, "InvalidLength");
+    ErrPrivate = error_class(errors, "InvalidPrivateKey");
+    ErrPublic = error_class(errors, "InvalidPublicKey");
+    ErrSignature = error_class(errors, "InvalidSignature");
+    Py_DECREF(errors);
+    if (!ErrBase || !ErrUnknown || !ErrLength || !ErrPrivate || !ErrPublic || !ErrSignature)
+        return NULL;
+    PyObject *m = PyModule_Create(&MODULE);
+    if (!m) return NULL;
+    if (PyModule_AddIntConstant(m, "CURVE_COUNT", EC_CURVE_COUNT) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
