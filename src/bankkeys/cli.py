@@ -14,6 +14,10 @@ app = typer.Typer(
 )
 console = Console()
 app.add_typer(__import__("bankkeys.tokens.cli").tokens.cli.token_app, name="token")
+app.add_typer(__import__("bankkeys.bank.cli").bank.cli.db_app, name="db")
+app.add_typer(__import__("bankkeys.bank.cli").bank.cli.ca_app, name="ca")
+app.add_typer(__import__("bankkeys.bank.cli").bank.cli.bank_app, name="bank")
+app.add_typer(__import__("bankkeys.bank.cli").bank.cli.audit_app, name="audit")
 
 
 @app.command()

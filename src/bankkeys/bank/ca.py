@@ -13,10 +13,12 @@ used twice.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Final, Protocol
 
 from sqlalchemy import select
@@ -32,7 +34,9 @@ from bankkeys.pki.certificates import Certificate as PkiCertificate
 from bankkeys.pki.certificates import CertificateTemplate, build_certificate, parse_certificate
 from bankkeys.pki.errors import PkiError
 from bankkeys.pki.names import Name
-from bankkeys.pki.signer import Signer
+from bankkeys.pki.signer import KeySpec, Signer
+from bankkeys.tokens import Pkcs11Module, SoftwareContainer, Token
+from bankkeys.tokens.setup import replace_factory_pins
 
 
 class RevocationReason(StrEnum):
@@ -234,3 +238,58 @@ def load_ca(db: Database, signer: Signer, *, crl_urls: tuple[str, ...] = ()) -> 
     if cert.public_key_info != signer.public_key_info:
         raise CaError("Ключ на носителе не соответствует сертификату УЦ")
     return BankCA(signer, cert, crl_urls)
+
+
+# --- where the CA key lives ----------------------------------------------------------------------
+
+ENV_CA_PIN = "BANKKEYS_CA_PIN"
+
+
+def create_ca_key(
+    *,
+    spec: KeySpec,
+    pin: str,
+    admin_pin: str,
+    container: Path | None = None,
+    pkcs11_module: str | None = None,
+    token_serial: str | None = None,
+    label: str = "bank-ca",
+) -> tuple[Signer, dict[str, str]]:
+    """Generate the CA key on a token; returns its signer and the reference stored in the DB.
+
+    A software container is created with factory PINs and switched to ``pin``/``admin_pin`` at
+    once (a token refuses work with factory PINs); a PKCS#11 token must be initialised already.
+    """
+    token: Token
+    if container is not None:
+        new = SoftwareContainer.create(container, label)
+        replace_factory_pins(new, new.policy, pin, admin_pin)
+        token, ref = new, {"backend": "container", "path": str(Path(container).resolve())}
+    else:
+        p11 = Pkcs11Module(pkcs11_module)
+        token = p11.token(serial=token_serial)
+        ref = {"backend": "pkcs11", "module": p11.path, "serial": token.info().serial}
+    token.login(pin)
+    key = token.generate_key(spec, label)
+    ref["key_id"] = key.id.hex()
+    return token.signer(key.id), ref
+
+
+def open_ca_signer(key_ref: Mapping[str, str], pin: str) -> Signer:
+    """Log in to the CA's token named by ``key_ref`` and return the CA key's signer."""
+    backend = key_ref.get("backend")
+    token: Token
+    if backend == "container":
+        token = SoftwareContainer(Path(key_ref["path"]))
+    elif backend == "pkcs11":
+        token = Pkcs11Module(key_ref["module"]).token(serial=key_ref["serial"])
+    else:
+        raise CaError(f"Ключ УЦ не на носителе (тип «{backend}»): подпись из CLI невозможна")
+    token.login(pin)
+    return token.signer(bytes.fromhex(key_ref["key_id"]))
+
+
+def open_ca(db: Database, pin: str) -> BankCA:
+    """The CA of this database with its key opened from the recorded token."""
+    record = ca_record(db)
+    return load_ca(db, open_ca_signer(json.loads(record.key_ref), pin))
