@@ -1,0 +1,369 @@
+"""Bank speed: re-key requests accepted + approved + issued per second, and one scheduler tick.
+
+Figures, on SQLite (file, WAL) and PostgreSQL (127.0.0.1, a fresh database):
+
+* ``requests/s`` — planned renewals taken through the whole bank side: the CMS-signed PKCS#10 is
+  verified and accepted («Принят банком»), the paper documents registered, the request approved
+  and the certificate issued by the CA («Получен новый сертификат»). Client-side work (key
+  generation, signing the request) is done before the clock starts. Several threads, one
+  connection each, as several app servers would.
+* ``tick over N certificates`` — one ``bankkeys bank tick`` over N certificates whose notAfter are
+  spread over the next year (about N/12 enter the renewal window): the first tick queues their
+  notices, the second finds nothing new (the idempotent steady state).
+
+Targets (not asserted): 500 requests/s and a tick under 1 s over 100,000 certificates on
+PostgreSQL on a 2-core machine.
+
+    .venv/bin/python bench/bank.py
+    .venv/bin/python bench/bank.py --requests 2000 --threads 4 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import insert, select
+
+from bankkeys.bank.ca import BankCA, IssuanceOrder, init_ca, load_ca
+from bankkeys.bank.inspect import PkiRequestInspector
+from bankkeys.bank.policy import Policy
+from bankkeys.bank.store.db import Database, open_database, upgrade
+from bankkeys.bank.store.models import Certificate, Organization, Signer
+from bankkeys.bank.tick import tick
+from bankkeys.bank.workflow import Actor, DocumentKind, Workflow, fingerprint
+from bankkeys.pki.certificates import parse_certificate
+from bankkeys.pki.cms import sign_cms
+from bankkeys.pki.names import Name
+from bankkeys.pki.requests import build_request
+from bankkeys.pki.signer import KeySpec
+from bankkeys.pki.software import SoftwareSigner
+
+PG_ADMIN = os.environ.get(
+    "BANKKEYS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+INN, OGRN = "7707083893", "1027700132195"
+PAPER = [DocumentKind.ACCEPTANCE_ACT, DocumentKind.CERTIFICATE_APPLICATION]
+
+
+def key_spec() -> KeySpec:
+    try:
+        import bankkeys.gost.gost3410  # noqa: F401
+
+        return KeySpec("gost2012-256", "tc26-256-A")
+    except ImportError:
+        return KeySpec("ecdsa-p256", "P-256")
+
+
+# --- databases -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    kind: str
+    url: str
+    cleanup: Any
+
+
+def make_target(kind: str, tmp: Path) -> Target:
+    if kind == "sqlite":
+        path = tmp / f"bench-{uuid.uuid4().hex[:8]}.db"
+        return Target(kind, f"sqlite:///{path}", lambda: None)
+    name = f"bankkeys_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return Target(kind, PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", drop)
+
+
+def fresh_db(target: Target, pool: int) -> Database:
+    db = open_database(target.url, pool_size=pool)
+    upgrade(db)
+    return db
+
+
+# --- requests per second -------------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    signer_id: int
+    login: str
+    submission: bytes
+
+
+def subject(i: int) -> Name:
+    return Name(
+        common_name="ООО «Ромашка»",
+        organization="ООО «Ромашка»",
+        surname=f"Иванов{i}",
+        given_name="Иван Иванович",
+        country="RU",
+        innle=INN,
+        ogrn=OGRN,
+        snils="11223344595",
+        email=f"s{i}@example.ru",
+    )
+
+
+def prepare(db: Database, ca: BankCA, n: int) -> list[Prepared]:
+    """``n`` signers holding a valid certificate, and each one's renewal request ready to send."""
+    spec = key_spec()
+    with db.transaction() as s:
+        org = Organization(
+            name="ООО «Ромашка»", inn=INN, ogrn=OGRN, address="Москва", created_at=NOW
+        )
+        s.add(org)
+        s.flush()
+        s.execute(
+            insert(Signer),
+            [
+                {
+                    "organization_id": org.id,
+                    "login": f"s{i}",
+                    "surname": f"Иванов{i}",
+                    "given_name": "Иван Иванович",
+                    "position": "Директор",
+                    "snils": "11223344595",
+                    "email": f"s{i}@example.ru",
+                    "phone": "1",
+                    "acting_on": "Устава",
+                    "created_at": NOW,
+                }
+                for i in range(n)
+            ],
+        )
+        ids = {login: sid for login, sid in s.execute(select(Signer.login, Signer.id))}
+    certs, prepared = [], []
+    for i in range(n):
+        old_key, new_key = SoftwareSigner.generate(spec), SoftwareSigner.generate(spec)
+        serial = 10**20 + i
+        der = ca.issue(
+            IssuanceOrder(
+                serial,
+                subject(i),
+                old_key.public_key_info,
+                NOW - timedelta(days=340),
+                NOW + timedelta(days=25),
+            )
+        )
+        certs.append(
+            {
+                "serial": format(serial, "x"),
+                "signer_id": ids[f"s{i}"],
+                "is_ca": False,
+                "der": der,
+                "not_before": NOW - timedelta(days=340),
+                "not_after": NOW + timedelta(days=25),
+                "key_fingerprint": fingerprint(old_key.public_key_info),
+                "issued_at": NOW - timedelta(days=340),
+            }
+        )
+        pkcs10 = build_request(subject(i), new_key)
+        submission = sign_cms(pkcs10, old_key, parse_certificate(der), detached=False)
+        prepared.append(Prepared(ids[f"s{i}"], f"s{i}", submission))
+    with db.transaction() as s:
+        s.execute(insert(Certificate), certs)
+    return prepared
+
+
+def requests_per_second(target: Target, n: int, threads: int) -> dict[str, Any]:
+    db = fresh_db(target, pool=threads + 1)
+    try:
+        signer = SoftwareSigner.generate(key_spec())
+        ca_name = Name(common_name="УЦ банка", organization="АО Банк", country="RU")
+        init_ca(
+            db,
+            "admin",
+            signer=signer,
+            subject=ca_name,
+            key_ref={"backend": "memory"},
+            now=NOW - timedelta(days=400),
+            validity=timedelta(days=3650),
+        )
+        ca = load_ca(db, signer)
+        work = prepare(db, ca, n)
+        workflow = Workflow(db, Policy(), inspector=PkiRequestInspector(), ca=ca, clock=lambda: NOW)
+        operator = Actor.operator("bench")
+        errors: list[BaseException] = []
+
+        def run(items: list[Prepared]) -> None:
+            try:
+                for item in items:
+                    actor = Actor.client(item.signer_id, item.login)
+                    rid = workflow.submit_request(actor, item.signer_id, item.submission)
+                    workflow.receive_documents(operator, rid, PAPER)
+                    if workflow.approve(operator, rid).certificate_serial is None:
+                        raise RuntimeError("not issued")
+            except BaseException as exc:
+                errors.append(exc)
+
+        slices = [work[k::threads] for k in range(threads)]
+        pool = [threading.Thread(target=run, args=(sl,)) for sl in slices]
+        start = time.perf_counter()
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        elapsed = time.perf_counter() - start
+        if errors:
+            raise errors[0]
+        return {
+            "requests": n,
+            "threads": threads,
+            "seconds": elapsed,
+            "per_second": n / elapsed,
+            "key": f"{key_spec().family}:{key_spec().curve}",
+        }
+    finally:
+        db.dispose()
+
+
+# --- tick ----------------------------------------------------------------------------------------
+
+
+def tick_over(target: Target, n: int) -> dict[str, Any]:
+    db = fresh_db(target, pool=2)
+    try:
+        with db.transaction() as s:
+            org = Organization(name="ООО", inn=INN, ogrn=OGRN, address="М", created_at=NOW)
+            s.add(org)
+            s.flush()
+            org_id = org.id
+        chunk = 10_000
+        for base in range(0, n, chunk):
+            size = min(chunk, n - base)
+            with db.transaction() as s:
+                s.execute(
+                    insert(Signer),
+                    [
+                        {
+                            "organization_id": org_id,
+                            "login": f"t{base + i}",
+                            "surname": "Т",
+                            "given_name": "Т Т",
+                            "position": "П",
+                            "snils": "11223344595",
+                            "email": "t@example.ru",
+                            "phone": "1",
+                            "acting_on": "Устава",
+                            "created_at": NOW,
+                        }
+                        for i in range(size)
+                    ],
+                )
+                first = s.execute(select(Signer.id).where(Signer.login == f"t{base}")).scalar_one()
+                s.execute(
+                    insert(Certificate),
+                    [
+                        {
+                            "serial": f"c{base + i:x}",
+                            "signer_id": first + i,
+                            "is_ca": False,
+                            "der": b"\x30\x00",
+                            "not_before": NOW - timedelta(days=30),
+                            "not_after": NOW + timedelta(minutes=(base + i) * 525_600 // n + 1),
+                            "key_fingerprint": f"{base + i:064x}",
+                            "issued_at": NOW - timedelta(days=30),
+                        }
+                        for i in range(size)
+                    ],
+                )
+        if db.dialect == "postgresql" or db.dialect == "sqlite":
+            with db.engine.connect() as conn:
+                conn.exec_driver_sql("ANALYZE")
+        policy = Policy()
+        start = time.perf_counter()
+        first_report = tick(db, NOW, policy)
+        first_s = time.perf_counter() - start
+        start = time.perf_counter()
+        second_report = tick(db, NOW, policy)
+        second_s = time.perf_counter() - start
+        return {
+            "certificates": n,
+            "first_seconds": first_s,
+            "first_notices": first_report.renewal_notices,
+            "steady_seconds": second_s,
+            "steady_notices": second_report.renewal_notices,
+        }
+    finally:
+        db.dispose()
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--certificates", type=int, default=100_000)
+    parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    kinds = [k.strip() for k in args.db.split(",") if k.strip()]
+    if args.requests < 1 or args.threads < 1 or args.certificates < 1:
+        parser.error("--requests, --threads and --certificates must be positive")
+    if not kinds or any(k not in ("sqlite", "postgresql") for k in kinds):
+        parser.error("--db: sqlite and/or postgresql")
+    report: dict[str, Any] = {
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "logical_cpus": os.cpu_count(),
+        },
+        "versions": {"python": platform.python_version()},
+        "results": {},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in kinds:
+            target = make_target(kind, Path(tmp))
+            try:
+                rps = requests_per_second(target, args.requests, args.threads)
+            finally:
+                target.cleanup()
+            target = make_target(kind, Path(tmp))
+            try:
+                ticked = tick_over(target, args.certificates)
+            finally:
+                target.cleanup()
+            report["results"][kind] = {"requests": rps, "tick": ticked}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(
+        f"machine: {report['machine']['cpu']}, {report['machine']['logical_cpus']} CPUs; "
+        f"python {report['versions']['python']}"
+    )
+    for kind, res in report["results"].items():
+        r, t = res["requests"], res["tick"]
+        print(
+            f"{kind:>10}: {r['per_second']:8.1f} requests/s accepted+approved+issued "
+            f"({r['requests']} in {r['seconds']:.2f} s, {r['threads']} threads, {r['key']})"
+        )
+        print(
+            f"{'':>10}  tick over {t['certificates']} certificates: "
+            f"{t['first_seconds']:.3f} s first ({t['first_notices']} notices), "
+            f"{t['steady_seconds']:.3f} s steady ({t['steady_notices']} new)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
