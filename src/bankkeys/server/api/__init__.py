@@ -1,0 +1,1 @@
+"""The client API (JSON, ``/api/v1``)."""

@@ -1,0 +1,1 @@
+"""The operator console: server-rendered pages in Russian (Jinja2), no front-end build."""

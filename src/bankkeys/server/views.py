@@ -1,0 +1,210 @@
+"""Store records and derived statuses rendered as the API's shapes; reads scoped to a caller."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bankkeys.bank.policy import RenewalPathName
+from bankkeys.bank.store.models import Certificate, Organization, PrintedDocument, RekeyRequest
+from bankkeys.bank.store.models import Signer as SignerRow
+from bankkeys.bank.workflow import (
+    DOCUMENT_TEXT,
+    PATHS,
+    DisplayStatus,
+    DocumentKind,
+    Status,
+    current_certificate,
+    derive_status,
+    load_facts,
+)
+from bankkeys.bank.workflow import Workflow as BankWorkflow
+from bankkeys.server.api import schemas as s
+
+API = "/api/v1"
+
+
+def status_view(status: DisplayStatus) -> s.DisplayStatusView:
+    return s.DisplayStatusView(
+        code=s.StatusCode(status.status.name),
+        text=status.text,
+        detail=status.detail,
+        request_id=status.request_id,
+        certificate_serial=status.certificate_serial,
+        not_after=status.not_after,
+    )
+
+
+def next_action(
+    status: DisplayStatus, has_current: bool, path: str | None, has_code: bool
+) -> s.NextAction:
+    code, text = _NEXT.get(status.status, (s.NextActionCode.NONE, "Действий не требуется"))
+    if status.status == Status.ACCEPTED and path == RenewalPathName.REMOTE_SIGNED_ACT:
+        code, text = (
+            s.NextActionCode.SIGN_ACT_ELECTRONICALLY,
+            "Подпишите Акт признания открытого ключа действующим ключом",
+        )
+    if status.status in (Status.REJECTED, Status.CANCELLED, Status.REQUEST_EXPIRED):
+        if has_current:
+            code, text = s.NextActionCode.RENEW, "Сформируйте новый запрос на сертификат"
+        elif has_code:
+            code, text = _NEXT[Status.INITIAL_GENERATION_REQUIRED]
+        else:
+            code, text = _NEXT[Status.EXPIRED]
+    if status.status == Status.INITIAL_GENERATION_REQUIRED and not has_code:
+        code, text = s.NextActionCode.VISIT_BANK, "Получите в банке код активации"
+    return s.NextAction(code=code, text=text, request_id=status.request_id)
+
+
+_NEXT: dict[Status, tuple[s.NextActionCode, str]] = {
+    Status.INITIAL_GENERATION_REQUIRED: (
+        s.NextActionCode.GENERATE_FIRST_KEY,
+        "Сформируйте ключ и запрос на сертификат с кодом активации из «Реквизитов»",
+    ),
+    Status.RENEWAL_REQUIRED: (
+        s.NextActionCode.RENEW,
+        "Сформируйте новый ключ и запрос на плановую замену сертификата",
+    ),
+    Status.ACCEPTED: (
+        s.NextActionCode.PRINT_AND_BRING_DOCUMENTS,
+        "Распечатайте Акт признания открытого ключа (2 экз.) и Заявление на изготовление "
+        "сертификата, подпишите, заверьте печатью и передайте в банк",
+    ),
+    Status.DOCUMENTS_RECEIVED: (s.NextActionCode.WAIT_FOR_BANK, "Ожидайте решения банка"),
+    Status.AWAITING_SECOND_APPROVAL: (s.NextActionCode.WAIT_FOR_BANK, "Ожидайте решения банка"),
+    Status.APPROVED: (s.NextActionCode.WAIT_FOR_BANK, "Ожидайте выпуска сертификата"),
+    Status.ISSUED: (
+        s.NextActionCode.INSTALL_CERTIFICATE,
+        "Нажмите «Получить сертификат»: он будет записан на ключевой носитель",
+    ),
+    Status.EXPIRED: (s.NextActionCode.VISIT_BANK, "Обратитесь в банк лично"),
+    Status.REVOKED: (s.NextActionCode.VISIT_BANK, "Обратитесь в банк лично"),
+}
+
+
+def organization_view(org: Organization) -> s.OrganizationView:
+    return s.OrganizationView(
+        id=org.id, name=org.name, inn=org.inn, kpp=org.kpp, ogrn=org.ogrn, address=org.address
+    )
+
+
+def profile(session: Session, workflow: BankWorkflow, signer: SignerRow) -> s.Profile:
+    now = workflow.clock()
+    facts = load_facts(session, signer.id, now)
+    status = derive_status(facts, now, workflow.policy)
+    current = current_certificate(facts, now)
+    path = facts.open_request and session.get(RekeyRequest, facts.open_request.id)
+    return s.Profile(
+        signer_id=signer.id,
+        login=signer.login,
+        surname=signer.surname,
+        given_name=signer.given_name,
+        position=signer.position,
+        snils=signer.snils,
+        email=signer.email,
+        phone=signer.phone,
+        organization=organization_view(signer.organization),
+        status=status_view(status),
+        next_action=next_action(
+            status,
+            current is not None,
+            path.path if path else None,
+            facts.has_usable_activation_code,
+        ),
+        current_certificate=(
+            s.CertificateSummary(
+                serial=current.serial,
+                not_before=current.not_before,
+                not_after=current.not_after,
+                revoked_at=current.revoked_at,
+            )
+            if current
+            else None
+        ),
+    )
+
+
+def subject_template(signer: SignerRow) -> s.SubjectTemplate:
+    org = signer.organization
+    fields = {
+        "common_name": org.name,
+        "organization": org.name,
+        "surname": signer.surname,
+        "given_name": signer.given_name,
+        "title": signer.position,
+        "country": "RU",
+        "ogrn": org.ogrn,
+        "snils": signer.snils,
+        "email": signer.email,
+    }
+    fields["innle" if len(org.inn) == 10 else "inn"] = org.inn
+    return s.SubjectTemplate(fields=fields)
+
+
+def document_url(request_id: int, kind: DocumentKind) -> str:
+    return f"{API}/requests/{request_id}/documents/{kind}.pdf"
+
+
+def request_view(session: Session, workflow: BankWorkflow, req: RekeyRequest) -> s.RequestView:
+    now = workflow.clock()
+    status = derive_status(load_facts(session, req.signer_id, now), now, workflow.policy)
+    docs = {
+        d.kind: d
+        for d in session.execute(
+            select(PrintedDocument).where(PrintedDocument.request_id == req.id)
+        ).scalars()
+    }
+    required = PATHS[RenewalPathName(req.path)].required_documents
+    cert = session.execute(
+        select(Certificate.serial).where(Certificate.request_id == req.id)
+    ).scalar_one_or_none()
+    return s.RequestView(
+        id=req.id,
+        signer_id=req.signer_id,
+        kind="initial" if req.kind == "initial" else "renewal",
+        path=req.path,
+        state=req.state,
+        status=status_view(status),
+        accepted_at=req.accepted_at,
+        documents_received_at=req.documents_received_at,
+        approved_at=req.approved_at,
+        issued_at=req.issued_at,
+        installed_at=req.installed_at,
+        closed_at=req.closed_at,
+        close_reason=req.close_reason,
+        key_fingerprint=req.key_fingerprint,
+        documents=[_document_view(req.id, kind, docs.get(str(kind))) for kind in required],
+        certificate_serial=cert,
+        certificate_url=f"{API}/requests/{req.id}/certificate" if cert else None,
+    )
+
+
+def _document_view(
+    request_id: int, kind: DocumentKind, doc: PrintedDocument | None
+) -> s.DocumentView:
+    return s.DocumentView(
+        kind=s.DocumentKindCode(str(kind)),
+        title=DOCUMENT_TEXT[kind],
+        copies=2 if kind == DocumentKind.ACCEPTANCE_ACT else 1,
+        pdf_url=document_url(request_id, kind),
+        printed_at=doc.printed_at if doc else None,
+        received_at=doc.received_at if doc else None,
+        signed_electronically=bool(doc and doc.signed_der),
+    )
+
+
+def own_request(session: Session, request_id: int, signer_id: int | None) -> RekeyRequest | None:
+    """The request if it belongs to ``signer_id``: another signer's id reads as absent."""
+    if signer_id is None:
+        return None
+    return session.execute(
+        select(RekeyRequest).where(
+            RekeyRequest.id == request_id, RekeyRequest.signer_id == signer_id
+        )
+    ).scalar_one_or_none()
+
+
+def iso(value: datetime | None) -> str:
+    return value.strftime("%d.%m.%Y %H:%M") if value else "—"
