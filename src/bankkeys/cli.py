@@ -26,17 +26,9 @@ def version() -> None:
     console.print(f"bankkeys {bankkeys.__version__}")
 
 
-@app.command()
-def demo() -> None:
-    """Start the bank server and the client's UI on the embedded defaults with demo data."""
-    from bankkeys.gost.streebog import streebog256
-
-    console.print(f"[bold]bankkeys {bankkeys.__version__}[/bold] — remote-banking signing keys")
-    console.print("GOST core: Streebog-256('') = " + streebog256(b"").hexdigest())
-    console.print(
-        "The bank server is not built yet; this command will start it and the client UI "
-        "(issues 6, 8, 10)."
-    )
+app.command("serve")(__import__("bankkeys.server.cli").server.cli.serve)
+app.command("demo")(__import__("bankkeys.server.cli").server.cli.demo)
+app.add_typer(__import__("bankkeys.server.cli").server.cli.config_app, name="config")
 
 
 if __name__ == "__main__":

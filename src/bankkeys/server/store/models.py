@@ -23,7 +23,8 @@ class Account(ServerBase):
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(30))  # bankkeys.bank.workflow.Role
-    signer_id: Mapped[int | None] = mapped_column(ForeignKey("signers.id"), unique=True)
+    # signers.id (the constraint is in the migration; the bank's tables are another metadata)
+    signer_id: Mapped[int | None] = mapped_column(unique=True)
     display_name: Mapped[str] = mapped_column(String(300))
     password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, PHC string
     totp_secret: Mapped[str] = mapped_column(String(64))  # base32
