@@ -28,9 +28,9 @@ from bankkeys.tokens import SoftwareContainer
 from bankkeys.tokens.setup import replace_factory_pins
 
 DEMO_TOTP_SEED = "BANKKEYSDEMOTOTPSEEDAAAA"  # base32; for demo accounts only
-DEMO_PASSWORD = "Demo-Password-2026"
-DEMO_TOKEN_PIN = "Demo-Pin-2026!"
-DEMO_TOKEN_ADMIN_PIN = "Demo-Admin-2026!"
+DEMO_PASSWORD = "Demo-Password-2026"  # noqa: S105 - printed demo credentials
+DEMO_TOKEN_PIN = "Demo-Pin-2026!"  # noqa: S105
+DEMO_TOKEN_ADMIN_PIN = "Demo-Admin-2026!"  # noqa: S105
 CREDENTIALS_FILE = "demo-credentials.txt"
 
 ORGANIZATION = {
@@ -206,7 +206,8 @@ def credentials_text(ctx: ServerContext, *, accountant_code: str, token_dir: Pat
         f"                 код активации: {accountant_code}",
         "",
         "  Сотрудники банка:",
-        "    operator, operator2 — операторы;  officer — офицер безопасности;  admin — администратор",
+        "    operator, operator2 — операторы;  officer — офицер безопасности;",
+        "    admin — администратор",
     ]
     return "\n".join(lines) + "\n"
 

@@ -26,7 +26,7 @@ KeyOption = Annotated[str | None, typer.Option("--keyfile", help="Ключ TLS (
 
 def _settings(config: Path | None, **overrides: object) -> Settings:
     try:
-        return load_settings(config, **overrides)
+        return load_settings(config, None, **overrides)
     except ConfigError as exc:
         err.print(f"[red]Ошибка настроек:[/red] {exc}")
         raise typer.Exit(2) from None
