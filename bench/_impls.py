@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -117,7 +118,7 @@ class Bankkeys:
             self.missing["gost3410"] = f"not built ({exc})"
         if len(self.missing) == 2:
             raise Unavailable(self.missing["gost3410"])
-        self.version = f"{bankkeys.__version__} (git {_git_revision()})"
+        self.version = f"{bankkeys.__version__} (git {_git_revision()}; {_native_build_state()})"
         self._keys: dict[str, Any] = {}
 
     def _require(self, part: str) -> None:
@@ -261,6 +262,23 @@ def _git_revision() -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return out.stdout.strip() or "unknown"
+
+
+def _native_build_state() -> str:
+    """When each loaded extension was built, flagged if one of its C sources is newer."""
+    gost = REPO / "src" / "bankkeys" / "gost"
+    states = []
+    for ext in ("streebog", "ec"):
+        built = sorted(gost.glob(f"_{ext}.*.so"))
+        if not built:
+            states.append(f"_{ext} not built")
+            continue
+        built_at = built[0].stat().st_mtime
+        sources = [gost / "_c" / name for name in (f"{ext}.c", f"{ext}.h", f"py_{ext}.c")]
+        stale = any(src.exists() and src.stat().st_mtime > built_at for src in sources)
+        stamp = time.strftime("%H:%M:%S", time.localtime(built_at))
+        states.append(f"_{ext} built {stamp}" + (", C sources edited since" if stale else ""))
+    return ", ".join(states)
 
 
 def _dpkg_version(package: str) -> str:
