@@ -80,6 +80,7 @@ def create_app(
     from bankkeys.server.console import routes as console_routes
 
     app.include_router(console_routes.router)
+    console_routes.install_handlers(app)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus(request: Request) -> Response:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -25,9 +25,6 @@ from bankkeys.bank.store.db import Database
 from bankkeys.bank.workflow import Actor, Role
 from bankkeys.server.store.models import Account, SessionRecord
 
-_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory defaults
-# Verified against for unknown logins, so timing does not tell which logins exist.
-_DUMMY_HASH = _hasher.hash("bankkeys-dummy-password")
 TOTP_PERIOD = 30
 
 
@@ -51,10 +48,6 @@ class AccountLocked(AuthError):
 
 BAD_CREDENTIALS = "Неверный логин или пароль"
 BAD_CODE = "Неверный одноразовый код"
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
 
 
 def new_totp_secret() -> str:
@@ -101,6 +94,20 @@ class Authenticator:
     challenge_ttl: timedelta = timedelta(minutes=5)
     lockout_threshold: int = 5
     lockout: timedelta = timedelta(minutes=15)
+    hasher: PasswordHasher = field(default_factory=PasswordHasher)  # argon2id
+
+    def __post_init__(self) -> None:
+        # Verified against for unknown logins, so timing does not tell which logins exist.
+        self._dummy_hash = self.hasher.hash("bankkeys-dummy-password")
+
+    def hash_password(self, password: str) -> str:
+        return self.hasher.hash(password)
+
+    def _verify(self, stored: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
     # -- accounts --
 
@@ -126,7 +133,7 @@ class Authenticator:
                     role=str(role),
                     signer_id=signer_id,
                     display_name=display_name,
-                    password_hash=hash_password(password),
+                    password_hash=self.hash_password(password),
                     totp_secret=secret,
                     last_totp_step=0,
                     failed_attempts=0,
@@ -147,14 +154,14 @@ class Authenticator:
                 select(Account).where(Account.login == login).with_for_update()
             ).scalar_one_or_none()
             if account is None or account.disabled:
-                _verify(_DUMMY_HASH, password)
+                self._verify(self._dummy_hash, password)
                 raise AuthError(BAD_CREDENTIALS)
             self._refuse_locked(account, now)
-            if not _verify(account.password_hash, password):
+            if not self._verify(account.password_hash, password):
                 self._count_failure(account, now)
                 raise AuthError(BAD_CREDENTIALS)
-            if _hasher.check_needs_rehash(account.password_hash):
-                account.password_hash = hash_password(password)
+            if self.hasher.check_needs_rehash(account.password_hash):
+                account.password_hash = self.hash_password(password)
             return self._open(session, account, SessionKind.CHALLENGE, self.challenge_ttl, now)
 
     def check_second_factor(self, challenge: str, code: str, kind: SessionKind) -> Issued:
@@ -272,25 +279,18 @@ class Authenticator:
                 select(Account).where(Account.id == account_id).with_for_update()
             ).scalar_one()
             self._refuse_locked(account, now)
-            if not _verify(account.password_hash, old):
+            if not self._verify(account.password_hash, old):
                 self._count_failure(account, now)
                 raise AuthError("Текущий пароль введён неверно")
             if hmac.compare_digest(old.encode(), new.encode()):
                 raise AuthError("Новый пароль должен отличаться от текущего")
-            account.password_hash = hash_password(new)
+            account.password_hash = self.hash_password(new)
             account.password_changed_at = now
             session.execute(
                 update(SessionRecord)
                 .where(SessionRecord.account_id == account_id, SessionRecord.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
-
-
-def _verify(stored: str, password: str) -> bool:
-    try:
-        return _hasher.verify(stored, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
 
 
 def _principal(account: Account, csrf: str | None) -> Principal:

@@ -52,6 +52,9 @@ class Settings:
     challenge_ttl_seconds: int = 300
     lockout_threshold: int = 5
     lockout_minutes: int = 15
+    # argon2id cost of password hashes (RFC 9106 second recommendation by default)
+    argon2_memory_kib: int = 65536
+    argon2_time_cost: int = 3
     cookie_secure: bool | None = None  # None: Secure unless plain HTTP on a loopback address
     max_body_bytes: int = 2 * 1024 * 1024
     # policy
@@ -224,6 +227,8 @@ def check(settings: Settings) -> list[str]:
             problems.append("smtp_url: не указан сервер")
     if settings.tick_interval <= 0:
         problems.append("tick_interval: должен быть больше нуля")
+    if settings.argon2_memory_kib < 1024 or settings.argon2_time_cost < 1:
+        problems.append("argon2: память не меньше 1024 КиБ, число проходов не меньше 1")
     if settings.lockout_threshold < 1:
         problems.append("lockout_threshold: должен быть не меньше 1")
     if settings.max_body_bytes < 16 * 1024:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from argon2 import PasswordHasher
+
 from bankkeys.bank.ca import BankCA, ca_record, load_ca, open_ca_signer
 from bankkeys.bank.errors import BankError
 from bankkeys.bank.inspect import PkiRequestInspector
@@ -84,5 +86,8 @@ def build_context(
         challenge_ttl=timedelta(seconds=settings.challenge_ttl_seconds),
         lockout_threshold=settings.lockout_threshold,
         lockout=timedelta(minutes=settings.lockout_minutes),
+        hasher=PasswordHasher(
+            time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
+        ),
     )
     return ServerContext(settings, db, workflow, auth, clock)

@@ -19,6 +19,7 @@ from bankkeys.bank.workflow import (
     current_certificate,
     derive_status,
     load_facts,
+    subject_from_json,
 )
 from bankkeys.bank.workflow import Workflow as BankWorkflow
 from bankkeys.server.api import schemas as s
@@ -208,3 +209,33 @@ def own_request(session: Session, request_id: int, signer_id: int | None) -> Rek
 
 def iso(value: datetime | None) -> str:
     return value.strftime("%d.%m.%Y %H:%M") if value else "—"
+
+
+SUBJECT_LABELS = {
+    "surname": "Фамилия",
+    "given_name": "Имя и отчество",
+    "title": "Должность",
+    "organization": "Организация",
+    "common_name": "Общее имя (CN)",
+    "innle": "ИНН ЮЛ",
+    "inn": "ИНН",
+    "ogrn": "ОГРН",
+    "ogrnip": "ОГРНИП",
+    "snils": "СНИЛС",
+    "email": "Электронная почта",
+    "country": "Страна",
+    "locality": "Населённый пункт",
+    "state": "Регион",
+    "street": "Адрес",
+}
+
+
+def subject_from(req: RekeyRequest) -> list[tuple[str, str]]:
+    """The request's subject as (label, value) rows, as the client confirmed it."""
+    name = subject_from_json(req.subject_json)
+    rows = []
+    for key, label in SUBJECT_LABELS.items():
+        value = getattr(name, key, None)
+        if value:
+            rows.append((label, str(value)))
+    return rows
