@@ -43,7 +43,7 @@ ensure_venv() {
         say "creating virtualenv $VENV"
         python3 -m venv "$VENV"
     fi
-    "$VENV/bin/python" -m pip install -q --upgrade "pip>=23" "setuptools>=68" wheel
+    "$VENV/bin/python" -m pip install -q --upgrade "pip>=23" "setuptools>=77" wheel
     say "building bankkeys (C extension included)"
     "$VENV/bin/python" -m pip install -q --no-build-isolation -e "$BANKKEYS_ROOT${extras}"
 }

@@ -60,7 +60,9 @@ def openssl(openssl_gost_env: dict[str, str], tmp_path: Path) -> Iterator[OpenSS
     """Run ``openssl ARGS`` with the GOST engine in a temp dir; raises on a non-zero exit
     unless ``check=False`` is passed."""
 
-    def run(*args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    def run(
+        *args: str, input: bytes | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[bytes]:
         proc = subprocess.run(
             ["openssl", *args],
             input=input,
