@@ -18,6 +18,7 @@ app.add_typer(__import__("bankkeys.bank.cli").bank.cli.db_app, name="db")
 app.add_typer(__import__("bankkeys.bank.cli").bank.cli.ca_app, name="ca")
 app.add_typer(__import__("bankkeys.bank.cli").bank.cli.bank_app, name="bank")
 app.add_typer(__import__("bankkeys.bank.cli").bank.cli.audit_app, name="audit")
+app.add_typer(__import__("bankkeys.client.cli").client.cli.client_app, name="client")
 
 
 @app.command()
