@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import sys
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from bankkeys.bank.ca import BankCA, IssuanceOrder, init_ca, load_ca
 from bankkeys.bank.inspect import PkiRequestInspector
@@ -184,8 +185,56 @@ def prepare(db: Database, ca: BankCA, n: int) -> list[Prepared]:
     return prepared
 
 
-def requests_per_second(target: Target, n: int, threads: int) -> dict[str, Any]:
-    db = fresh_db(target, pool=threads + 1)
+def process_slice(db: Database, ca: BankCA, items: list[Prepared]) -> None:
+    """The bank's side of each request: accept, register the documents, approve and issue."""
+    workflow = Workflow(db, Policy(), inspector=PkiRequestInspector(), ca=ca, clock=lambda: NOW)
+    operator = Actor.operator("bench")
+    for item in items:
+        actor = Actor.client(item.signer_id, item.login)
+        rid = workflow.submit_request(actor, item.signer_id, item.submission)
+        workflow.receive_documents(operator, rid, PAPER)
+        if workflow.approve(operator, rid).certificate_serial is None:
+            raise RuntimeError("not issued")
+
+
+def run_threads(db: Database, ca: BankCA, slices: list[list[Prepared]]) -> list[str]:
+    errors: list[str] = []
+
+    def run(items: list[Prepared]) -> None:
+        try:
+            process_slice(db, ca, items)
+        except Exception as exc:
+            errors.append(repr(exc))
+
+    pool = [threading.Thread(target=run, args=(sl,)) for sl in slices]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return errors
+
+
+def _child(url: str, ca: BankCA, items: list[Prepared]) -> None:
+    db = open_database(url, pool_size=1)
+    try:
+        process_slice(db, ca, items)
+    finally:
+        db.dispose()
+
+
+def run_processes(url: str, ca: BankCA, slices: list[list[Prepared]]) -> list[str]:
+    """One forked process per slice, as separate app servers would run."""
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_child, args=(url, ca, sl)) for sl in slices]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    return [f"worker exit code {p.exitcode}" for p in procs if p.exitcode != 0]
+
+
+def requests_per_second(target: Target, n: int, workers: int, mode: str) -> dict[str, Any]:
+    db = fresh_db(target, pool=workers + 1)
     try:
         signer = SoftwareSigner.generate(key_spec())
         ca_name = Name(common_name="УЦ банка", organization="АО Банк", country="RU")
@@ -200,34 +249,29 @@ def requests_per_second(target: Target, n: int, threads: int) -> dict[str, Any]:
         )
         ca = load_ca(db, signer)
         work = prepare(db, ca, n)
-        workflow = Workflow(db, Policy(), inspector=PkiRequestInspector(), ca=ca, clock=lambda: NOW)
-        operator = Actor.operator("bench")
-        errors: list[BaseException] = []
-
-        def run(items: list[Prepared]) -> None:
-            try:
-                for item in items:
-                    actor = Actor.client(item.signer_id, item.login)
-                    rid = workflow.submit_request(actor, item.signer_id, item.submission)
-                    workflow.receive_documents(operator, rid, PAPER)
-                    if workflow.approve(operator, rid).certificate_serial is None:
-                        raise RuntimeError("not issued")
-            except BaseException as exc:
-                errors.append(exc)
-
-        slices = [work[k::threads] for k in range(threads)]
-        pool = [threading.Thread(target=run, args=(sl,)) for sl in slices]
-        start = time.perf_counter()
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join()
+        slices = [work[k::workers] for k in range(workers)]
+        if mode == "thread":
+            start = time.perf_counter()
+            errors = run_threads(db, ca, slices)
+        else:
+            db.dispose()  # forked children open their own connections
+            start = time.perf_counter()
+            errors = run_processes(target.url, ca, slices)
         elapsed = time.perf_counter() - start
         if errors:
-            raise errors[0]
+            raise RuntimeError("; ".join(errors))
+        with db.transaction() as s:
+            issued = s.execute(
+                select(func.count())
+                .select_from(Certificate)
+                .where(Certificate.request_id.is_not(None))
+            ).scalar_one()
+        if issued != n:
+            raise RuntimeError(f"{issued} certificates issued for {n} requests")
         return {
             "requests": n,
-            "threads": threads,
+            "workers": workers,
+            "mode": mode,
             "seconds": elapsed,
             "per_second": n / elapsed,
             "key": f"{key_spec().family}:{key_spec().curve}",
@@ -313,14 +357,15 @@ def tick_over(target: Target, n: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--mode", choices=("process", "thread"), default="process")
     parser.add_argument("--certificates", type=int, default=100_000)
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     kinds = [k.strip() for k in args.db.split(",") if k.strip()]
-    if args.requests < 1 or args.threads < 1 or args.certificates < 1:
-        parser.error("--requests, --threads and --certificates must be positive")
+    if args.requests < 1 or args.workers < 1 or args.certificates < 1:
+        parser.error("--requests, --workers and --certificates must be positive")
     if not kinds or any(k not in ("sqlite", "postgresql") for k in kinds):
         parser.error("--db: sqlite and/or postgresql")
     report: dict[str, Any] = {
@@ -335,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         for kind in kinds:
             target = make_target(kind, Path(tmp))
             try:
-                rps = requests_per_second(target, args.requests, args.threads)
+                rps = requests_per_second(target, args.requests, args.workers, args.mode)
             finally:
                 target.cleanup()
             target = make_target(kind, Path(tmp))
@@ -355,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         r, t = res["requests"], res["tick"]
         print(
             f"{kind:>10}: {r['per_second']:8.1f} requests/s accepted+approved+issued "
-            f"({r['requests']} in {r['seconds']:.2f} s, {r['threads']} threads, {r['key']})"
+            f"({r['requests']} in {r['seconds']:.2f} s, {r['workers']} {r['mode']}es, {r['key']})"
         )
         print(
             f"{'':>10}  tick over {t['certificates']} certificates: "

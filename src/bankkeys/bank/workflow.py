@@ -81,7 +81,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
-from typing import Any, Concatenate, Final, ParamSpec, TypeVar
+from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -692,6 +692,13 @@ def check_subject(subject: Name, signer: Signer, organization: Organization) -> 
 # --- the workflow --------------------------------------------------------------------------------
 
 
+class _Signed(NamedTuple):
+    serial: int
+    der: bytes
+    not_before: datetime
+    not_after: datetime
+
+
 @dataclass(frozen=True)
 class RegisteredSigner:
     signer_id: int
@@ -997,9 +1004,9 @@ class Workflow:
     def _remember_key(self, session: Session, fp: str, signer_id: int, now: datetime) -> None:
         if session.get(PublicKeySeen, fp) is not None:
             raise KeyReused("Этот открытый ключ уже предъявлялся банку; сформируйте новый ключ")
-        try:
-            with session.begin_nested():
-                session.add(PublicKeySeen(fingerprint=fp, signer_id=signer_id, first_seen_at=now))
+        session.add(PublicKeySeen(fingerprint=fp, signer_id=signer_id, first_seen_at=now))
+        try:  # a concurrent request with the same key: the primary key decides (no savepoint:
+            session.flush()  # the refusal rolls the whole transaction back anyway)
         except IntegrityError:
             raise KeyReused(
                 "Этот открытый ключ уже предъявлялся банку; сформируйте новый ключ"
@@ -1078,8 +1085,7 @@ class Workflow:
             )
             session.add(req)
             try:
-                with session.begin_nested():
-                    session.flush()
+                session.flush()
             except IntegrityError:  # the partial unique index: a concurrent open request won
                 raise OpenRequestExists(
                     "У владельца сертификата уже есть открытый запрос"
@@ -1279,6 +1285,9 @@ class Workflow:
                 )
             session.add(Approval(request_id=req.id, operator=actor.login, at=now))
             count = len(done) + 1
+            # The CA signs before the audit chain head is locked: the head serialises every
+            # transaction of the bank, so it is held only for the short writes at the end.
+            signed = self._sign(req, now) if count >= required and self.ca is not None else None
             self._audit(
                 session,
                 actor,
@@ -1293,8 +1302,8 @@ class Workflow:
             if count >= required:
                 req.state = str(RequestState.APPROVED)
                 req.approved_at = now
-                if self.ca is not None:
-                    serial = self._issue(session, actor, req, now)
+                if signed is not None:
+                    serial = self._record_issue(session, actor, req, now, signed)
             return ApprovalOutcome(req.id, count, required, serial)
 
         return self._run(Action.APPROVE, actor, work)
@@ -1307,11 +1316,14 @@ class Workflow:
         def work(session: Session) -> str:
             req = self._lock_request(session, request_id)
             self._refuse_state(Action.ISSUE, req, {RequestState.APPROVED})
-            return self._issue(session, actor, req, self.clock())
+            now = self.clock()
+            return self._record_issue(session, actor, req, now, self._sign(req, now))
 
         return self._run(Action.ISSUE, actor, work)
 
-    def _issue(self, session: Session, actor: Actor, req: RekeyRequest, now: datetime) -> str:
+    def _sign(self, req: RekeyRequest, now: datetime) -> _Signed:
+        """The CA signs the certificate in memory; nothing exists outside this process until
+        :meth:`_record_issue` writes it in the caller's transaction."""
         if self.ca is None:
             raise CaError("УЦ банка не настроен: выполните «bankkeys ca init»")
         not_before = now.replace(microsecond=0)
@@ -1328,6 +1340,12 @@ class Workflow:
                 not_after=not_after,
             )
         )
+        return _Signed(serial, der, not_before, not_after)
+
+    def _record_issue(
+        self, session: Session, actor: Actor, req: RekeyRequest, now: datetime, signed: _Signed
+    ) -> str:
+        serial, der, not_before, not_after = signed
         cert = Certificate(
             serial=serial_hex(serial),
             signer_id=req.signer_id,
