@@ -122,6 +122,8 @@ typedef struct {
     limb one[MAXN];  /* R mod m: 1 in Montgomery form */
     limb r2[MAXN];   /* R^2 mod m */
     limb em2[MAXN];  /* m - 2, the Fermat inversion exponent */
+    int pm;          /* m = 2^(64n) - c: plain representation, reduction by folding */
+    limb c;
 } modulus;
 
 typedef struct {
@@ -241,6 +243,91 @@ INL void mont_mul_impl(limb *r, const limb *a, const limb *b, const modulus *M, 
     for (int i = 0; i < n; i++) r[i] = (t[i] & keep) | (d[i] & ~keep);
 }
 
+
+/* Pseudo-Mersenne m = 2^(64n) - c (2^256 - 617, 2^512 - 569): elements are kept plain, and
+ * 2^(64n) = c (mod m) folds the high half of a product into the low half. */
+INL void pm_reduce(limb *r, const limb *t, const modulus *M, int n) {
+    limb u[MAXN], carry = 0, c = M->c;
+    for (int i = 0; i < n; i++) {
+        dlimb z = (dlimb)t[n + i] * c + t[i] + carry;
+        u[i] = (limb)z;
+        carry = (limb)(z >> 64);
+    }
+    dlimb z = (dlimb)carry * c + u[0];
+    u[0] = (limb)z;
+    carry = (limb)(z >> 64);
+    for (int i = 1; i < n; i++) {
+        z = (dlimb)u[i] + carry;
+        u[i] = (limb)z;
+        carry = (limb)(z >> 64);
+    }
+    /* a last wrap leaves u tiny, so adding c once more cannot carry out */
+    z = (dlimb)u[0] + (c & ((limb)0 - carry));
+    u[0] = (limb)z;
+    carry = (limb)(z >> 64);
+    for (int i = 1; i < n; i++) {
+        z = (dlimb)u[i] + carry;
+        u[i] = (limb)z;
+        carry = (limb)(z >> 64);
+    }
+    /* u >= m exactly when u + c carries out of n limbs; then u - m = u + c mod 2^(64n) */
+    limb v[MAXN];
+    carry = 0;
+    z = (dlimb)u[0] + c;
+    v[0] = (limb)z;
+    carry = (limb)(z >> 64);
+    for (int i = 1; i < n; i++) {
+        z = (dlimb)u[i] + carry;
+        v[i] = (limb)z;
+        carry = (limb)(z >> 64);
+    }
+    limb take = (limb)0 - carry;
+    for (int i = 0; i < n; i++) r[i] = (v[i] & take) | (u[i] & ~take);
+}
+
+INL void pm_mul_impl(limb *r, const limb *a, const limb *b, const modulus *M, int n) {
+    limb t[2 * MAXN];
+    for (int i = 0; i < n; i++) {
+        limb carry = 0;
+        for (int j = 0; j < n; j++) {
+            dlimb z = (dlimb)a[j] * b[i] + (i ? t[i + j] : 0) + carry;
+            t[i + j] = (limb)z;
+            carry = (limb)(z >> 64);
+        }
+        t[i + n] = carry;
+    }
+    pm_reduce(r, t, M, n);
+}
+
+INL void pm_sqr_impl(limb *r, const limb *a, const modulus *M, int n) {
+    limb t[2 * MAXN] = {0};
+    for (int i = 0; i < n; i++) {
+        limb carry = 0;
+        for (int j = i + 1; j < n; j++) {
+            dlimb z = (dlimb)a[i] * a[j] + t[i + j] + carry;
+            t[i + j] = (limb)z;
+            carry = (limb)(z >> 64);
+        }
+        t[i + n] = carry;
+    }
+    limb top = 0;
+    for (int i = 0; i < 2 * n; i++) {
+        limb v = t[i];
+        t[i] = (v << 1) | top;
+        top = v >> 63;
+    }
+    limb carry = 0;
+    for (int i = 0; i < n; i++) {
+        dlimb sq = (dlimb)a[i] * a[i];
+        dlimb z = (dlimb)t[2 * i] + (limb)sq + carry;
+        t[2 * i] = (limb)z;
+        z = (dlimb)t[2 * i + 1] + (limb)(sq >> 64) + (limb)(z >> 64);
+        t[2 * i + 1] = (limb)z;
+        carry = (limb)(z >> 64);
+    }
+    pm_reduce(r, t, M, n);
+}
+
 /* One out-of-line instance per width; callers with a run-time width pick one per call. */
 static __attribute__((noinline)) void mont_mul4(limb *r, const limb *a, const limb *b, const modulus *M) { mont_mul_impl(r, a, b, M, 4); }
 static __attribute__((noinline)) void mont_mul8(limb *r, const limb *a, const limb *b, const modulus *M) { mont_mul_impl(r, a, b, M, 8); }
@@ -248,8 +335,25 @@ static __attribute__((noinline)) void mod_add4(limb *r, const limb *a, const lim
 static __attribute__((noinline)) void mod_add8(limb *r, const limb *a, const limb *b, const modulus *M) { mod_add_impl(r, a, b, M, 8); }
 static __attribute__((noinline)) void mod_sub4(limb *r, const limb *a, const limb *b, const modulus *M) { mod_sub_impl(r, a, b, M, 4); }
 static __attribute__((noinline)) void mod_sub8(limb *r, const limb *a, const limb *b, const modulus *M) { mod_sub_impl(r, a, b, M, 8); }
+static __attribute__((noinline)) void pm_mul4(limb *r, const limb *a, const limb *b, const modulus *M) { pm_mul_impl(r, a, b, M, 4); }
+static __attribute__((noinline)) void pm_mul8(limb *r, const limb *a, const limb *b, const modulus *M) { pm_mul_impl(r, a, b, M, 8); }
+static __attribute__((noinline)) void pm_sqr4(limb *r, const limb *a, const modulus *M) { pm_sqr_impl(r, a, M, 4); }
+static __attribute__((noinline)) void pm_sqr8(limb *r, const limb *a, const modulus *M) { pm_sqr_impl(r, a, M, 8); }
+/* "Montgomery" multiplication of the modulus' representation: a b / R, with R = 1 for the
+ * pseudo-Mersenne moduli (whose one and r2 are then 1). */
 static inline void mont_mul(limb *r, const limb *a, const limb *b, const modulus *M, int n) {
-    if (n == 4) mont_mul4(r, a, b, M); else mont_mul8(r, a, b, M);
+    if (M->pm) {
+        if (n == 4) pm_mul4(r, a, b, M); else pm_mul8(r, a, b, M);
+    } else {
+        if (n == 4) mont_mul4(r, a, b, M); else mont_mul8(r, a, b, M);
+    }
+}
+static inline void mont_sqr(limb *r, const limb *a, const modulus *M, int n) {
+    if (M->pm) {
+        if (n == 4) pm_sqr4(r, a, M); else pm_sqr8(r, a, M);
+    } else {
+        if (n == 4) mont_mul4(r, a, a, M); else mont_mul8(r, a, a, M);
+    }
 }
 static inline void mod_add(limb *r, const limb *a, const limb *b, const modulus *M, int n) {
     if (n == 4) mod_add4(r, a, b, M); else mod_add8(r, a, b, M);
@@ -264,7 +368,6 @@ static void mod_neg(limb *r, const limb *a, const modulus *M, int n) {
     mod_sub(r, z, a, M, n);
 }
 
-static void mont_sqr(limb *r, const limb *a, const modulus *M, int n) { mont_mul(r, a, a, M, n); }
 
 static void to_mont(limb *r, const limb *a, const modulus *M, int n) { mont_mul(r, a, M->r2, M, n); }
 
@@ -336,118 +439,164 @@ static int parse_hex(limb *r, const char *hex, int n) {
 
 typedef struct { limb x[MAXN], y[MAXN], z[MAXN]; } point;
 
-static void mul_a(const curve *C, limb *r, const limb *x, int n) {
+/* Field operations with the width and the representation fixed at compile time: the point
+ * formulas below are instantiated once per (width, representation) and call the out-of-line
+ * arithmetic directly. (Inlining the arithmetic into them too is ~10% faster but makes the
+ * sanitizer build of the C tests take minutes.) */
+INL void fe_mul_t(limb *r, const limb *a, const limb *b, const modulus *M, int n, int pm) {
+    if (pm) {
+        if (n == 4) pm_mul4(r, a, b, M); else pm_mul8(r, a, b, M);
+    } else {
+        if (n == 4) mont_mul4(r, a, b, M); else mont_mul8(r, a, b, M);
+    }
+}
+
+INL void fe_sqr_t(limb *r, const limb *a, const modulus *M, int n, int pm) {
+    if (pm) {
+        if (n == 4) pm_sqr4(r, a, M); else pm_sqr8(r, a, M);
+    } else {
+        if (n == 4) mont_mul4(r, a, a, M); else mont_mul8(r, a, a, M);
+    }
+}
+
+INL void fe_neg_t(limb *r, const limb *a, const modulus *M, int n) {
+    limb z[MAXN] = {0};
+    mod_sub(r, z, a, M, n);
+}
+
+INL void mul_a_t(const curve *C, limb *r, const limb *x, int n, int pm) {
     if (C->a_m3) { /* per-curve, public: the same branch for every secret */
         limb t[MAXN];
         mod_add(t, x, x, &C->P, n);
         mod_add(t, t, x, &C->P, n);
-        mod_neg(r, t, &C->P, n);
+        fe_neg_t(r, t, &C->P, n);
     } else {
-        mont_mul(r, x, C->a, &C->P, n);
+        fe_mul_t(r, x, C->a, &C->P, n, pm);
     }
 }
 
+
 /* Complete mixed addition, projective (X:Y:Z) + affine (x2, y2): Renes-Costello-Batina 2016,
  * algorithm 2 (general a). No exceptions for points of odd order, hence no secret branches. */
-static void rcb_madd(const curve *C, point *R, const point *P, const limb *x2, const limb *y2, int n) {
+INL void rcb_madd_t(const curve *C, point *R, const point *P, const limb *x2, const limb *y2, int n, int pm) {
     const modulus *M = &C->P;
     limb t0[MAXN], t1[MAXN], t2[MAXN], t3[MAXN], t4[MAXN], t5[MAXN];
     limb X3[MAXN], Y3[MAXN], Z3[MAXN];
-    mont_mul(t0, P->x, x2, M, n);
-    mont_mul(t1, P->y, y2, M, n);
+    fe_mul_t(t0, P->x, x2, M, n, pm);
+    fe_mul_t(t1, P->y, y2, M, n, pm);
     memcpy(t2, P->z, sizeof(limb) * n);
     mod_add(t3, P->x, P->y, M, n);
     mod_add(t4, x2, y2, M, n);
-    mont_mul(t3, t3, t4, M, n);
+    fe_mul_t(t3, t3, t4, M, n, pm);
     mod_add(t4, t0, t1, M, n);
     mod_sub(t3, t3, t4, M, n);      /* x1 y2 + x2 y1 */
-    mont_mul(t4, x2, P->z, M, n);
+    fe_mul_t(t4, x2, P->z, M, n, pm);
     mod_add(t4, t4, P->x, M, n);    /* x1 + x2 z1 */
-    mont_mul(t5, y2, P->z, M, n);
+    fe_mul_t(t5, y2, P->z, M, n, pm);
     mod_add(t5, t5, P->y, M, n);    /* y1 + y2 z1 */
-    mul_a(C, Z3, t4, n);
-    mont_mul(X3, C->b3, t2, M, n);
+    mul_a_t(C, Z3, t4, n, pm);
+    fe_mul_t(X3, C->b3, t2, M, n, pm);
     mod_add(Z3, X3, Z3, M, n);
     mod_sub(X3, t1, Z3, M, n);
     mod_add(Z3, t1, Z3, M, n);
-    mont_mul(Y3, X3, Z3, M, n);
+    fe_mul_t(Y3, X3, Z3, M, n, pm);
     mod_add(t1, t0, t0, M, n);
     mod_add(t1, t1, t0, M, n);
-    mul_a(C, t2, t2, n);
-    mont_mul(t4, C->b3, t4, M, n);
+    mul_a_t(C, t2, t2, n, pm);
+    fe_mul_t(t4, C->b3, t4, M, n, pm);
     mod_add(t1, t1, t2, M, n);
     mod_sub(t2, t0, t2, M, n);
-    mul_a(C, t2, t2, n);
+    mul_a_t(C, t2, t2, n, pm);
     mod_add(t4, t4, t2, M, n);
-    mont_mul(t0, t1, t4, M, n);
+    fe_mul_t(t0, t1, t4, M, n, pm);
     mod_add(Y3, Y3, t0, M, n);
-    mont_mul(t0, t5, t4, M, n);
-    mont_mul(X3, X3, t3, M, n);
+    fe_mul_t(t0, t5, t4, M, n, pm);
+    fe_mul_t(X3, X3, t3, M, n, pm);
     mod_sub(X3, X3, t0, M, n);
-    mont_mul(t0, t3, t1, M, n);
-    mont_mul(Z3, t5, Z3, M, n);
+    fe_mul_t(t0, t3, t1, M, n, pm);
+    fe_mul_t(Z3, t5, Z3, M, n, pm);
     mod_add(Z3, Z3, t0, M, n);
     memcpy(R->x, X3, sizeof(limb) * n);
     memcpy(R->y, Y3, sizeof(limb) * n);
     memcpy(R->z, Z3, sizeof(limb) * n);
 }
+static __attribute__((noinline)) void rcb_madd_40(const curve *C, point *R, const point *P, const limb *x2, const limb *y2) { rcb_madd_t(C, R, P, x2, y2, 4, 0); }
+static __attribute__((noinline)) void rcb_madd_41(const curve *C, point *R, const point *P, const limb *x2, const limb *y2) { rcb_madd_t(C, R, P, x2, y2, 4, 1); }
+static __attribute__((noinline)) void rcb_madd_80(const curve *C, point *R, const point *P, const limb *x2, const limb *y2) { rcb_madd_t(C, R, P, x2, y2, 8, 0); }
+static __attribute__((noinline)) void rcb_madd_81(const curve *C, point *R, const point *P, const limb *x2, const limb *y2) { rcb_madd_t(C, R, P, x2, y2, 8, 1); }
+static void rcb_madd(const curve *C, point *R, const point *P, const limb *x2, const limb *y2, int n) {
+    int pm = C->P.pm;
+    if (n == 4) { if (pm) rcb_madd_41(C, R, P, x2, y2); else rcb_madd_40(C, R, P, x2, y2); }
+    else { if (pm) rcb_madd_81(C, R, P, x2, y2); else rcb_madd_80(C, R, P, x2, y2); }
+}
+
 
 /* Jacobian (X:Y:Z), x = X/Z^2, y = Y/Z^3, Z = 0 is the point at infinity. Variable time. */
-static void jac_dbl(const curve *C, point *R, const point *P, int n) {
+INL void jac_dbl_t(const curve *C, point *R, const point *P, int n, int pm) {
     const modulus *M = &C->P;
     if (is_zero_vt(P->z, n) || is_zero_vt(P->y, n)) {
         memset(R, 0, sizeof *R);
         return;
     }
     limb xx[MAXN], yy[MAXN], yyyy[MAXN], zz[MAXN], s[MAXN], m[MAXN], t[MAXN], u[MAXN];
-    mont_sqr(zz, P->z, M, n);
+    fe_sqr_t(zz, P->z, M, n, pm);
     if (C->a_m3) {
         mod_sub(t, P->x, zz, M, n);
         mod_add(u, P->x, zz, M, n);
-        mont_mul(m, t, u, M, n);
+        fe_mul_t(m, t, u, M, n, pm);
         mod_add(t, m, m, M, n);
         mod_add(m, t, m, M, n);
     } else {
-        mont_sqr(xx, P->x, M, n);
-        mont_sqr(t, zz, M, n);
-        mont_mul(t, t, C->a, M, n);
+        fe_sqr_t(xx, P->x, M, n, pm);
+        fe_sqr_t(t, zz, M, n, pm);
+        fe_mul_t(t, t, C->a, M, n, pm);
         mod_add(m, xx, xx, M, n);
         mod_add(m, m, xx, M, n);
         mod_add(m, m, t, M, n);
     }
-    mont_sqr(yy, P->y, M, n);
-    mont_sqr(yyyy, yy, M, n);
-    mont_mul(s, P->x, yy, M, n);
+    fe_sqr_t(yy, P->y, M, n, pm);
+    fe_sqr_t(yyyy, yy, M, n, pm);
+    fe_mul_t(s, P->x, yy, M, n, pm);
     mod_add(s, s, s, M, n);
     mod_add(s, s, s, M, n);          /* S = 4 X YY */
-    mont_mul(R->z, P->y, P->z, M, n);
+    fe_mul_t(R->z, P->y, P->z, M, n, pm);
     mod_add(R->z, R->z, R->z, M, n); /* Z3 = 2 Y Z */
-    mont_sqr(t, m, M, n);
+    fe_sqr_t(t, m, M, n, pm);
     mod_sub(t, t, s, M, n);
     mod_sub(t, t, s, M, n);          /* X3 = M^2 - 2S */
     mod_sub(u, s, t, M, n);
-    mont_mul(u, m, u, M, n);
+    fe_mul_t(u, m, u, M, n, pm);
     mod_add(yyyy, yyyy, yyyy, M, n);
     mod_add(yyyy, yyyy, yyyy, M, n);
     mod_add(yyyy, yyyy, yyyy, M, n);
     mod_sub(R->y, u, yyyy, M, n);
     memcpy(R->x, t, sizeof(limb) * n);
 }
+static __attribute__((noinline)) void jac_dbl_40(const curve *C, point *R, const point *P) { jac_dbl_t(C, R, P, 4, 0); }
+static __attribute__((noinline)) void jac_dbl_41(const curve *C, point *R, const point *P) { jac_dbl_t(C, R, P, 4, 1); }
+static __attribute__((noinline)) void jac_dbl_80(const curve *C, point *R, const point *P) { jac_dbl_t(C, R, P, 8, 0); }
+static __attribute__((noinline)) void jac_dbl_81(const curve *C, point *R, const point *P) { jac_dbl_t(C, R, P, 8, 1); }
+static void jac_dbl(const curve *C, point *R, const point *P, int n) {
+    int pm = C->P.pm;
+    if (n == 4) { if (pm) jac_dbl_41(C, R, P); else jac_dbl_40(C, R, P); }
+    else { if (pm) jac_dbl_81(C, R, P); else jac_dbl_80(C, R, P); }
+}
 
-static void jac_add(const curve *C, point *R, const point *P, const point *Q, int n) {
+
+INL void jac_add_t(const curve *C, point *R, const point *P, const point *Q, int n, int pm) {
     const modulus *M = &C->P;
     if (is_zero_vt(P->z, n)) { *R = *Q; return; }
     if (is_zero_vt(Q->z, n)) { *R = *P; return; }
     limb z1z1[MAXN], z2z2[MAXN], u1[MAXN], u2[MAXN], s1[MAXN], s2[MAXN], h[MAXN], r[MAXN];
     limb i[MAXN], j[MAXN], v[MAXN], t[MAXN];
-    mont_sqr(z1z1, P->z, M, n);
-    mont_sqr(z2z2, Q->z, M, n);
-    mont_mul(u1, P->x, z2z2, M, n);
-    mont_mul(u2, Q->x, z1z1, M, n);
-    mont_mul(s1, P->y, Q->z, M, n);
-    mont_mul(s1, s1, z2z2, M, n);
-    mont_mul(s2, Q->y, P->z, M, n);
-    mont_mul(s2, s2, z1z1, M, n);
+    fe_sqr_t(z1z1, P->z, M, n, pm);
+    fe_sqr_t(z2z2, Q->z, M, n, pm);
+    fe_mul_t(u1, P->x, z2z2, M, n, pm);
+    fe_mul_t(u2, Q->x, z1z1, M, n, pm);
+    fe_mul_t(s1, P->y, Q->z, M, n, pm);
+    fe_mul_t(s1, s1, z2z2, M, n, pm);
+    fe_mul_t(s2, Q->y, P->z, M, n, pm);
+    fe_mul_t(s2, s2, z1z1, M, n, pm);
     mod_sub(h, u2, u1, M, n);
     mod_sub(r, s2, s1, M, n);
     if (is_zero_vt(h, n)) {
@@ -457,31 +606,41 @@ static void jac_add(const curve *C, point *R, const point *P, const point *Q, in
     }
     mod_add(r, r, r, M, n);
     mod_add(i, h, h, M, n);
-    mont_sqr(i, i, M, n);
-    mont_mul(j, h, i, M, n);
-    mont_mul(v, u1, i, M, n);
+    fe_sqr_t(i, i, M, n, pm);
+    fe_mul_t(j, h, i, M, n, pm);
+    fe_mul_t(v, u1, i, M, n, pm);
     limb x3[MAXN], y3[MAXN], z3[MAXN];
-    mont_sqr(x3, r, M, n);
+    fe_sqr_t(x3, r, M, n, pm);
     mod_sub(x3, x3, j, M, n);
     mod_sub(x3, x3, v, M, n);
     mod_sub(x3, x3, v, M, n);
     mod_sub(t, v, x3, M, n);
-    mont_mul(y3, r, t, M, n);
-    mont_mul(t, s1, j, M, n);
+    fe_mul_t(y3, r, t, M, n, pm);
+    fe_mul_t(t, s1, j, M, n, pm);
     mod_add(t, t, t, M, n);
     mod_sub(y3, y3, t, M, n);
     mod_add(z3, P->z, Q->z, M, n);
-    mont_sqr(z3, z3, M, n);
+    fe_sqr_t(z3, z3, M, n, pm);
     mod_sub(z3, z3, z1z1, M, n);
     mod_sub(z3, z3, z2z2, M, n);
-    mont_mul(z3, z3, h, M, n);
+    fe_mul_t(z3, z3, h, M, n, pm);
     memcpy(R->x, x3, sizeof(limb) * n);
     memcpy(R->y, y3, sizeof(limb) * n);
     memcpy(R->z, z3, sizeof(limb) * n);
 }
+static __attribute__((noinline)) void jac_add_40(const curve *C, point *R, const point *P, const point *Q) { jac_add_t(C, R, P, Q, 4, 0); }
+static __attribute__((noinline)) void jac_add_41(const curve *C, point *R, const point *P, const point *Q) { jac_add_t(C, R, P, Q, 4, 1); }
+static __attribute__((noinline)) void jac_add_80(const curve *C, point *R, const point *P, const point *Q) { jac_add_t(C, R, P, Q, 8, 0); }
+static __attribute__((noinline)) void jac_add_81(const curve *C, point *R, const point *P, const point *Q) { jac_add_t(C, R, P, Q, 8, 1); }
+static void jac_add(const curve *C, point *R, const point *P, const point *Q, int n) {
+    int pm = C->P.pm;
+    if (n == 4) { if (pm) jac_add_41(C, R, P, Q); else jac_add_40(C, R, P, Q); }
+    else { if (pm) jac_add_81(C, R, P, Q); else jac_add_80(C, R, P, Q); }
+}
+
 
 /* Jacobian + affine (x2, y2). Variable time. */
-static void jac_madd(const curve *C, point *R, const point *P, const limb *x2, const limb *y2, int n) {
+INL void jac_madd_t(const curve *C, point *R, const point *P, const limb *x2, const limb *y2, int n, int pm) {
     const modulus *M = &C->P;
     if (is_zero_vt(P->z, n)) {
         memcpy(R->x, x2, sizeof(limb) * n);
@@ -491,10 +650,10 @@ static void jac_madd(const curve *C, point *R, const point *P, const limb *x2, c
     }
     limb z1z1[MAXN], u2[MAXN], s2[MAXN], h[MAXN], hh[MAXN], i[MAXN], j[MAXN], r[MAXN], v[MAXN];
     limb t[MAXN];
-    mont_sqr(z1z1, P->z, M, n);
-    mont_mul(u2, x2, z1z1, M, n);
-    mont_mul(s2, y2, P->z, M, n);
-    mont_mul(s2, s2, z1z1, M, n);
+    fe_sqr_t(z1z1, P->z, M, n, pm);
+    fe_mul_t(u2, x2, z1z1, M, n, pm);
+    fe_mul_t(s2, y2, P->z, M, n, pm);
+    fe_mul_t(s2, s2, z1z1, M, n, pm);
     mod_sub(h, u2, P->x, M, n);
     mod_sub(r, s2, P->y, M, n);
     if (is_zero_vt(h, n)) {
@@ -502,30 +661,40 @@ static void jac_madd(const curve *C, point *R, const point *P, const limb *x2, c
         else memset(R, 0, sizeof *R);
         return;
     }
-    mont_sqr(hh, h, M, n);
+    fe_sqr_t(hh, h, M, n, pm);
     mod_add(i, hh, hh, M, n);
     mod_add(i, i, i, M, n);
-    mont_mul(j, h, i, M, n);
+    fe_mul_t(j, h, i, M, n, pm);
     mod_add(r, r, r, M, n);
-    mont_mul(v, P->x, i, M, n);
+    fe_mul_t(v, P->x, i, M, n, pm);
     limb x3[MAXN], y3[MAXN], z3[MAXN];
-    mont_sqr(x3, r, M, n);
+    fe_sqr_t(x3, r, M, n, pm);
     mod_sub(x3, x3, j, M, n);
     mod_sub(x3, x3, v, M, n);
     mod_sub(x3, x3, v, M, n);
     mod_sub(t, v, x3, M, n);
-    mont_mul(y3, r, t, M, n);
-    mont_mul(t, P->y, j, M, n);
+    fe_mul_t(y3, r, t, M, n, pm);
+    fe_mul_t(t, P->y, j, M, n, pm);
     mod_add(t, t, t, M, n);
     mod_sub(y3, y3, t, M, n);
     mod_add(z3, P->z, h, M, n);
-    mont_sqr(z3, z3, M, n);
+    fe_sqr_t(z3, z3, M, n, pm);
     mod_sub(z3, z3, z1z1, M, n);
     mod_sub(z3, z3, hh, M, n);
     memcpy(R->x, x3, sizeof(limb) * n);
     memcpy(R->y, y3, sizeof(limb) * n);
     memcpy(R->z, z3, sizeof(limb) * n);
 }
+static __attribute__((noinline)) void jac_madd_40(const curve *C, point *R, const point *P, const limb *x2, const limb *y2) { jac_madd_t(C, R, P, x2, y2, 4, 0); }
+static __attribute__((noinline)) void jac_madd_41(const curve *C, point *R, const point *P, const limb *x2, const limb *y2) { jac_madd_t(C, R, P, x2, y2, 4, 1); }
+static __attribute__((noinline)) void jac_madd_80(const curve *C, point *R, const point *P, const limb *x2, const limb *y2) { jac_madd_t(C, R, P, x2, y2, 8, 0); }
+static __attribute__((noinline)) void jac_madd_81(const curve *C, point *R, const point *P, const limb *x2, const limb *y2) { jac_madd_t(C, R, P, x2, y2, 8, 1); }
+static void jac_madd(const curve *C, point *R, const point *P, const limb *x2, const limb *y2, int n) {
+    int pm = C->P.pm;
+    if (n == 4) { if (pm) jac_madd_41(C, R, P, x2, y2); else jac_madd_40(C, R, P, x2, y2); }
+    else { if (pm) jac_madd_81(C, R, P, x2, y2); else jac_madd_80(C, R, P, x2, y2); }
+}
+
 
 /* k * P for public k and P (affine, Montgomery), double-and-add. Used for subgroup checks. */
 static void jac_mul_vt(const curve *C, point *R, const limb *x, const limb *y, const limb *k, int n) {
@@ -566,6 +735,15 @@ static void modulus_init(modulus *M, const limb *m, int n) {
     memcpy(M->r2, x, sizeof(limb) * (size_t)n);
     memcpy(M->em2, m, sizeof(limb) * (size_t)n);
     M->em2[0] -= 2; /* m is odd and > 2: no borrow */
+    int pm = m[0] > ((limb)1 << 63);
+    for (int i = 1; i < n; i++) pm &= m[i] == ~(limb)0;
+    if (pm) {
+        M->pm = 1;
+        M->c = (limb)0 - m[0];
+        memset(M->one, 0, sizeof M->one);
+        memset(M->r2, 0, sizeof M->r2);
+        M->one[0] = M->r2[0] = 1;
+    }
 }
 
 static limb * table_entry(const curve *C, int win, int idx, int n) {
