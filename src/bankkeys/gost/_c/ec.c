@@ -911,7 +911,7 @@ static void reduce_q(const curve *C, limb *r, limb *rm, const limb *a, int n) {
 
 /* e = digest (LE) mod q, 1 when 0, returned in Montgomery form */
 static void digest_to_e(const curve *C, limb *em, const uint8_t *digest, int n) {
-    limb raw[MAXN], e[MAXN];
+    limb raw[MAXN] = {0}, e[MAXN];
     limbs_from_le(raw, digest, C->size);
     reduce_q(C, e, em, raw, n);
     cmov(em, C->Q.one, is_zero_ct(e, n), n);
@@ -1091,14 +1091,23 @@ static ec_status verify_n(const curve *C, const uint8_t *pub, const uint8_t *dig
         }
     }
     if (is_zero_vt(acc.z, n)) return EC_ERR_SIGNATURE;
-    /* x = X / Z^2 mod q must equal r */
-    limb zi[MAXN], x[MAXN], xr[MAXN], xm[MAXN];
-    mod_inv(zi, acc.z, &C->P, n);
-    mont_sqr(zi, zi, &C->P, n);
-    mont_mul(x, acc.x, zi, &C->P, n);
-    from_mont(x, x, &C->P, n);
-    reduce_q(C, xr, xm, x, n);
-    return memcmp(xr, r, sizeof(limb) * (size_t)n) == 0 ? EC_OK : EC_ERR_SIGNATURE;
+    /* x(C) mod q == r without an inversion: some c = r + j q < p has c Z^2 == X */
+    limb zz[MAXN], cand[MAXN], cm[MAXN], lhs[MAXN];
+    mont_sqr(zz, acc.z, &C->P, n);
+    memcpy(cand, r, sizeof(limb) * (size_t)n);
+    while (lt_ct(cand, C->P.m, n)) {
+        to_mont(cm, cand, &C->P, n);
+        mont_mul(lhs, cm, zz, &C->P, n);
+        if (memcmp(lhs, acc.x, sizeof(limb) * (size_t)n) == 0) return EC_OK;
+        limb carry = 0;
+        for (int i = 0; i < n; i++) {
+            dlimb z = (dlimb)cand[i] + C->Q.m[i] + carry;
+            cand[i] = (limb)z;
+            carry = (limb)(z >> 64);
+        }
+        if (carry) break;
+    }
+    return EC_ERR_SIGNATURE;
 }
 
 /* ---------------------------------------------------------------- public API */
