@@ -174,18 +174,14 @@ def deliver_pending(
     it. If the commit is lost after the SMTP server took the message it goes again: at least once.
     """
     with db.transaction() as session:
-        rows = (
-            session.execute(
-                select(Notification, SignerRow)
-                .join(SignerRow, SignerRow.id == Notification.signer_id)
-                .where(Notification.sent_at.is_(None), Notification.attempts < MAX_ATTEMPTS)
-                .order_by(Notification.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True, of=Notification)
-            )
-            .tuples()
-            .all()
-        )
+        rows = session.execute(
+            select(Notification, SignerRow)
+            .join(SignerRow, SignerRow.id == Notification.signer_id)
+            .where(Notification.sent_at.is_(None), Notification.attempts < MAX_ATTEMPTS)
+            .order_by(Notification.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Notification)
+        ).all()
         if not rows:
             return 0
         mails: list[tuple[Notification, Mail | None]] = []
