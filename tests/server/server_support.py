@@ -167,7 +167,7 @@ class RunningServer:
         return pyotp.TOTP(bootstrap.DEMO_TOTP_SEED).at(self.clock())
 
     def sign_in(self, login: str, password: str = PASSWORD) -> str:
-        """Password, then TOTP; each sign-in moves the clock one TOTP step (codes are single use)."""
+        """Password, then TOTP; each sign-in moves the clock a TOTP step (codes are single use)."""
         self.clock.advance(seconds=31)
         with self.client() as c:
             r = c.post("/api/v1/auth/login", json={"login": login, "password": password})
