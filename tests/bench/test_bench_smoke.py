@@ -51,7 +51,7 @@ def test_every_available_implementation_has_every_figure(report: dict[str, Any])
                 assert result["samples"] == []
                 continue
             assert result["error"] is None, (name, fig["label"], result["error"])
-            assert len(result["samples"]) == REPEAT
+            assert 1 <= len(result["samples"]) <= REPEAT
             assert all(math.isfinite(x) and x > 0 for x in result["samples"])
             assert result["best"] == max(result["samples"])
             assert min(result["samples"]) <= result["median"] <= result["best"]
@@ -97,7 +97,10 @@ def test_table_names_every_figure() -> None:
     assert "versions:" in proc.stdout
 
 
-@pytest.mark.parametrize("args", [["--seconds", "0"], ["--repeat", "0"], ["--only", "nope"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--seconds", "0"], ["--repeat", "0"], ["--only", "nope"], ["--figures", "sign_1024"]],
+)
 def test_bad_options_are_refused(args: list[str]) -> None:
     proc = run_bench(*args, "--json")
     assert proc.returncode == 2
