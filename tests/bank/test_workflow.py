@@ -267,8 +267,8 @@ def test_request_acceptance_checks(bank: Bank) -> None:
         submit(client.actor, client.signer_id, pkcs10, activation_code="AAAA-BBBB-CCCC-DDDD")
     with pytest.raises(ActivationCodeInvalid):  # another signer's code
         submit(client.actor, client.signer_id, pkcs10, activation_code=other.activation_code)
-    with pytest.raises(SignatureInvalid, match="код активации"):
-        submit(client.actor, client.signer_id, pkcs10)  # unsigned renewal
+    with pytest.raises(PathNotAllowed, match="код активации"):
+        submit(client.actor, client.signer_id, pkcs10)  # no certificate, no code
     _k2, wrong_person = client.new_request(surname="Сидоров", snils=other.snils)
     with pytest.raises(SubjectMismatch, match=r"фамилия.*СНИЛС"):
         submit(client.actor, client.signer_id, wrong_person,

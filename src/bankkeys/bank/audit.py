@@ -53,6 +53,12 @@ def event_hash(event: AuditEvent) -> str:
 
 
 def _lock_head(session: Session) -> AuditHead:
+    # Locked once per transaction; later appends in the same transaction reuse the row.
+    transaction = session.get_transaction()
+    cached = session.info.get("audit_head")
+    if isinstance(cached, tuple) and cached[0] is transaction and cached[1] in session:
+        kept: AuditHead = cached[1]
+        return kept
     head = session.execute(
         select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
     ).scalar_one_or_none()
@@ -60,6 +66,7 @@ def _lock_head(session: Session) -> AuditHead:
         head = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS_HASH)
         session.add(head)
         session.flush()
+    session.info["audit_head"] = (transaction, head)
     return head
 
 
@@ -79,7 +86,7 @@ def append(
     head = _lock_head(session)
     event = AuditEvent(
         seq=head.seq + 1,
-        at=at.replace(microsecond=at.microsecond),
+        at=at,
         actor=actor,
         role=role,
         action=action,

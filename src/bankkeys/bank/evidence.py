@@ -24,11 +24,14 @@ class RequestEvidence:
 
 
 class RequestInspector(Protocol):
-    def inspect(self, submitted: bytes) -> RequestEvidence:
+    def inspect(self, submitted: bytes, *, signer_certificate: bytes | None) -> RequestEvidence:
         """Parse and verify.
 
-        Raises MalformedRequest (not a request), ProofOfPossessionFailed (the PKCS#10 is not
-        signed by its own key), SignatureInvalid (the CMS signature does not verify).
+        ``signer_certificate`` is the certificate the bank expects to have signed the CMS
+        wrapper (the signer's current one, from the database), or None when the request must
+        be a bare PKCS#10 (first key). Raises MalformedRequest (not a request, or the wrong
+        form), ProofOfPossessionFailed (the PKCS#10 is not signed by its own key),
+        SignatureInvalid (no signature by ``signer_certificate``, or it does not verify).
         """
         ...
 

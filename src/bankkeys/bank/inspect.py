@@ -4,9 +4,12 @@ it is the signer's current one is the workflow's question, answered against the 
 
 from __future__ import annotations
 
+import functools
+
 from bankkeys.bank.errors import MalformedRequest, ProofOfPossessionFailed, SignatureInvalid
 from bankkeys.bank.evidence import RequestEvidence
 from bankkeys.pki import cms
+from bankkeys.pki.certificates import Certificate, parse_certificate
 from bankkeys.pki.errors import PkiError
 from bankkeys.pki.errors import SignatureInvalid as PkiSignatureInvalid
 from bankkeys.pki.requests import parse_request, verify_request
@@ -15,18 +18,28 @@ from bankkeys.pki.requests import parse_request, verify_request
 class PkiRequestInspector:
     """Accepts a bare PKCS#10 (first key) or a CMS SignedData with the PKCS#10 attached."""
 
-    def inspect(self, submitted: bytes) -> RequestEvidence:
-        signed_by: bytes | None = None
+    def inspect(self, submitted: bytes, *, signer_certificate: bytes | None) -> RequestEvidence:
         pkcs10 = submitted
         if _looks_like_cms(submitted):
+            if signer_certificate is None:
+                raise MalformedRequest(
+                    "Для первого ключа отправляется запрос PKCS#10 без подписи CMS"
+                )
+            certificate = _parsed(signer_certificate)
             try:
-                parsed = cms.parse_cms(submitted)
+                # Verified straight against the certificate the bank expects: a signature by
+                # anyone else is "no such signer", and nothing else in the wrapper is trusted.
+                verified = cms.verify_cms(submitted, certificate)
+            except PkiSignatureInvalid:
+                raise SignatureInvalid(
+                    "Запрос подписан не действующим сертификатом этого владельца "
+                    "или подпись не верна"
+                ) from None
             except PkiError as exc:
                 raise MalformedRequest(f"Запрос не разобран: {exc}") from None
-            if parsed.content is None:
-                raise MalformedRequest("Подпись CMS не содержит запроса (отсоединённая подпись)")
-            signed_by = self._verify(submitted, parsed, None)
-            pkcs10 = parsed.content
+            pkcs10 = verified.content
+        elif signer_certificate is not None:
+            raise SignatureInvalid("Запрос не подписан действующим ключом владельца сертификата")
         try:
             request = parse_request(pkcs10)
         except PkiError as exc:
@@ -41,7 +54,7 @@ class PkiRequestInspector:
             pkcs10_der=request.der,
             subject=request.subject,
             public_key_info=request.public_key_info,
-            signed_by_certificate=signed_by,
+            signed_by_certificate=signer_certificate if pkcs10 is not submitted else None,
         )
 
     def verify_signed_document(self, signature: bytes, content: bytes) -> bytes:
@@ -63,6 +76,12 @@ class PkiRequestInspector:
         except (PkiSignatureInvalid, PkiError) as exc:
             raise SignatureInvalid(f"Подпись не верна: {exc}") from None
         return certificate.der
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(der: bytes) -> Certificate:
+    # The same current certificates come back with every request: parse each once.
+    return parse_certificate(der)
 
 
 def _looks_like_cms(data: bytes) -> bool:

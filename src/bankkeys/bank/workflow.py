@@ -487,32 +487,38 @@ class RenewalPath:
     kind: RequestKind
     paper: bool
     required_documents: tuple[DocumentKind, ...]
-    authenticate: Callable[[Session, Signer, RequestEvidence, datetime, str | None], Authenticated]
+    # The request is a CMS SignedData by the signer's current valid certificate.
+    signed_by_current_key: bool
+    authenticate: Callable[
+        [Session, Signer, RequestEvidence, datetime, str | None, Certificate | None],
+        Authenticated,
+    ]
 
 
 def _by_old_key(
-    session: Session, signer: Signer, evidence: RequestEvidence, now: datetime, code: str | None
+    session: Session,
+    signer: Signer,
+    evidence: RequestEvidence,
+    now: datetime,
+    code: str | None,
+    current: Certificate | None,
 ) -> Authenticated:
-    if evidence.signed_by_certificate is None:
-        raise SignatureInvalid(
-            "Запрос не подписан действующим ключом владельца сертификата "
-            "(для первого ключа нужен код активации)"
-        )
-    current = _current_certificate_row(session, signer.id, now)
-    if current is None:
-        raise PathNotAllowed(
-            "Нет действующего сертификата: продление без визита невозможно, обратитесь в банк лично"
-        )
-    if not secrets.compare_digest(current.der, evidence.signed_by_certificate):
-        raise SignatureInvalid(
-            "Запрос подписан не действующим сертификатом этого владельца "
-            f"(ожидался сертификат № {current.serial})"
-        )
+    if (
+        current is None
+        or evidence.signed_by_certificate is None
+        or not secrets.compare_digest(current.der, evidence.signed_by_certificate)
+    ):
+        raise SignatureInvalid("Запрос не подписан действующим ключом владельца сертификата")
     return Authenticated(RequestKind.RENEWAL, old_certificate=current)
 
 
 def _by_activation_code(
-    session: Session, signer: Signer, evidence: RequestEvidence, now: datetime, code: str | None
+    session: Session,
+    signer: Signer,
+    evidence: RequestEvidence,
+    now: datetime,
+    code: str | None,
+    current: Certificate | None,
 ) -> Authenticated:
     if not code:
         raise ActivationCodeInvalid("Для первого ключа нужен код активации из «Реквизитов»")
@@ -542,6 +548,7 @@ PATHS: Final[Mapping[RenewalPathName, RenewalPath]] = {
         RequestKind.RENEWAL,
         paper=True,
         required_documents=(DocumentKind.ACCEPTANCE_ACT, DocumentKind.CERTIFICATE_APPLICATION),
+        signed_by_current_key=True,
         authenticate=_by_old_key,
     ),
     RenewalPathName.ACTIVATION_CODE: RenewalPath(
@@ -549,6 +556,7 @@ PATHS: Final[Mapping[RenewalPathName, RenewalPath]] = {
         RequestKind.INITIAL,
         paper=True,
         required_documents=(DocumentKind.ACCEPTANCE_ACT, DocumentKind.CERTIFICATE_APPLICATION),
+        signed_by_current_key=False,
         authenticate=_by_activation_code,
     ),
     RenewalPathName.REMOTE_SIGNED_ACT: RenewalPath(
@@ -556,6 +564,7 @@ PATHS: Final[Mapping[RenewalPathName, RenewalPath]] = {
         RequestKind.RENEWAL,
         paper=False,
         required_documents=(DocumentKind.ACCEPTANCE_ACT,),
+        signed_by_current_key=True,
         authenticate=_by_old_key,
     ),
 }
@@ -1002,11 +1011,9 @@ class Workflow:
         return self._run(Action.IMPORT_CERTIFICATE, actor, work)
 
     def _remember_key(self, session: Session, fp: str, signer_id: int, now: datetime) -> None:
-        if session.get(PublicKeySeen, fp) is not None:
-            raise KeyReused("Этот открытый ключ уже предъявлялся банку; сформируйте новый ключ")
         session.add(PublicKeySeen(fingerprint=fp, signer_id=signer_id, first_seen_at=now))
-        try:  # a concurrent request with the same key: the primary key decides (no savepoint:
-            session.flush()  # the refusal rolls the whole transaction back anyway)
+        try:  # the primary key decides, also between concurrent requests (no savepoint: the
+            session.flush()  # refusal rolls the whole transaction back anyway)
         except IntegrityError:
             raise KeyReused(
                 "Этот открытый ключ уже предъявлялся банку; сформируйте новый ключ"
@@ -1051,7 +1058,7 @@ class Workflow:
             if activation_code is not None
             else self.policy.renewal_path
         ]
-        evidence = self.inspector.inspect(submitted)  # signatures and proof of possession
+        inspector = self.inspector
         now = self.clock()
 
         def work(session: Session) -> int:
@@ -1066,7 +1073,19 @@ class Workflow:
                 raise OpenRequestExists(
                     f"У владельца сертификата уже есть открытый запрос № {has_open[0]}"
                 )
-            auth = path.authenticate(session, signer, evidence, now, activation_code)
+            current = None
+            if path.signed_by_current_key:
+                current = _current_certificate_row(session, signer_id, now)
+                if current is None:
+                    raise PathNotAllowed(
+                        "Нет действующего сертификата: для первого ключа нужен код активации, "
+                        "после истечения срока — личное обращение в банк"
+                    )
+            # Signatures and proof of possession, the CMS checked against the current certificate.
+            evidence = inspector.inspect(
+                submitted, signer_certificate=current.der if current is not None else None
+            )
+            auth = path.authenticate(session, signer, evidence, now, activation_code, current)
             check_subject(evidence.subject, signer, signer.organization)
             fp = fingerprint(evidence.public_key_info)
             self._remember_key(session, fp, signer_id, now)
@@ -1179,20 +1198,22 @@ class Workflow:
             if unknown or not kinds:
                 raise ValidationError("Неизвестный или пустой список документов")
             now = self.clock()
-            for kind in kinds:
-                doc = self._document(session, req.id, kind)
-                doc.received_at = now
-                doc.received_by = actor.login
-            session.flush()
-            received = {
-                d.kind
+            docs = {
+                d.kind: d
                 for d in session.execute(
-                    select(PrintedDocument).where(
-                        PrintedDocument.request_id == req.id,
-                        PrintedDocument.received_at.is_not(None),
-                    )
+                    select(PrintedDocument).where(PrintedDocument.request_id == req.id)
                 ).scalars()
             }
+            for kind in kinds:
+                doc = docs.get(str(kind))
+                if doc is None:
+                    doc = docs[str(kind)] = PrintedDocument(
+                        request_id=req.id, kind=str(kind), copies=1
+                    )
+                    session.add(doc)
+                doc.received_at = now
+                doc.received_by = actor.login
+            received = {kind for kind, d in docs.items() if d.received_at is not None}
             if all(str(k) in received for k in path.required_documents):
                 req.state = str(RequestState.DOCUMENTS_RECEIVED)
                 req.documents_received_at = now
