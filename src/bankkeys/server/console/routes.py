@@ -308,8 +308,9 @@ def request_page(
             select(Certificate).where(Certificate.request_id == req.id)
         ).scalar_one_or_none()
         approvals = queries.approvals_of(session, req.id)
-        history = ctx.workflow.history(req.id)
         org = signer.organization
+    # Its own transaction: on SQLite a nested one would wait for the outer write lock.
+    history = ctx.workflow.history(request_id)
     return render(
         request,
         "request.html",
