@@ -45,14 +45,18 @@ def test_schemathesis_bounded_run(server: RunningServer) -> None:
             suppress_health_check=list(HealthCheck),
             database=None,
         )
-        def run(case: schemathesis.Case, authorised: bool) -> None:
+        def run(
+            case: schemathesis.Case,
+            authorised: bool,
+            name: str = f"{operation.method} {operation.path}",
+        ) -> None:
             headers = {"Authorization": f"Bearer {token}"} if authorised else {}
             response = case.call(base_url=server.url, headers=headers)
             statuses.append(response.status_code)
             try:
                 case.validate_response(response, checks=CHECKS)
             except Exception as exc:
-                failures.append(f"{operation.method.upper()} {operation.path}: {exc}"[:600])
+                failures.append(f"{name}: {exc}"[:600])
                 raise
 
         try:
