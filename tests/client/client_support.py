@@ -4,7 +4,6 @@ Rutoken-style serials, SoftHSM2 slots). Imported by the test modules (fixtures b
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import socket
 import threading
@@ -34,7 +33,6 @@ from bankkeys.server.bootstrap import ensure_ca, key_spec
 from bankkeys.server.config import Settings
 from bankkeys.server.context import ServerContext, build_context
 from bankkeys.tokens import KdfParams, SoftwareContainer, Token
-from bankkeys.tokens.policy import DEFAULT_ADMIN_PIN, DEFAULT_USER_PIN
 from bankkeys.tokens.setup import replace_factory_pins
 
 FAST_KDF = KdfParams(time_cost=1, memory_cost_kib=256, parallelism=1)
@@ -240,16 +238,16 @@ def make_bank(tmp: Path, database_url: str = "", **policy: Any) -> Bank:
     return Bank(ctx, ca, server, org_id)
 
 
-@pytest.fixture()
-def bank(tmp_path: Path) -> Iterator[Bank]:
+@pytest.fixture(name="bank")
+def bank_fixture(tmp_path: Path) -> Iterator[Bank]:
     made = make_bank(tmp_path / f"bank-{uuid.uuid4().hex[:6]}")
     yield made
     made.server.stop()
     made.ctx.dispose()
 
 
-@pytest.fixture()
-def remote_bank(tmp_path: Path) -> Iterator[Bank]:
+@pytest.fixture(name="remote_bank")
+def remote_bank_fixture(tmp_path: Path) -> Iterator[Bank]:
     made = make_bank(tmp_path / f"bank-{uuid.uuid4().hex[:6]}", renewal_path="remote-signed-act")
     yield made
     made.server.stop()
@@ -303,17 +301,10 @@ class Cli:
         return self("login", "--login", person.login, input=f"{PASSWORD}\n{person.code()}\n")
 
 
-@pytest.fixture()
-def cli(tmp_path: Path) -> Cli:
+@pytest.fixture(name="cli")
+def cli_fixture(tmp_path: Path) -> Cli:
     return Cli(tmp_path / "client-home")
 
 
 def default_pins_input() -> str:
     return f"{NEW_USER_PIN}\n{NEW_USER_PIN}\n{NEW_ADMIN_PIN}\n{NEW_ADMIN_PIN}\n"
-
-
-__all__ = [
-    "ADMIN_PIN", "DEFAULT_ADMIN_PIN", "DEFAULT_USER_PIN", "FAST_KDF", "NEW_ADMIN_PIN",
-    "NEW_USER_PIN", "USER_PIN", "Bank", "Cli", "Person", "bank", "cli", "container_with_serial",
-    "contextlib", "default_pins_input", "make_bank", "ready_container", "remote_bank",
-]  # fmt: skip

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from client_support import (
+from client_support import (  # noqa: F401  (fixtures)
     NEW_USER_PIN,
     USER_PIN,
     Bank,
     Cli,
+    bank_fixture,
+    cli_fixture,
     container_with_serial,
     default_pins_input,
     ready_container,

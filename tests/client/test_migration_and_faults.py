@@ -9,12 +9,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from client_support import (
+from client_support import (  # noqa: F401  (fixtures)
     OFFICER,
     USER_PIN,
     Bank,
     Cli,
     Person,
+    bank_fixture,
+    cli_fixture,
     container_with_serial,
     default_pins_input,
     ready_container,

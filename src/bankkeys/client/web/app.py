@@ -62,7 +62,8 @@ def _env() -> Environment:
 
 
 class Guard(BaseHTTPMiddleware):
-    """Host check, launch key → cookie, cookie on every page, CSRF + Origin on every POST."""
+    """Host check, launch key → cookie, cookie on every page, Origin on every POST (the CSRF
+    token is checked where the form is read: :func:`create_app`'s ``checked``)."""
 
     def __init__(self, app: Any, secret: LaunchSecret) -> None:
         super().__init__(app)
@@ -80,13 +81,8 @@ class Guard(BaseHTTPMiddleware):
             return _secure(response)
         if not s.session_ok(request.cookies.get(COOKIE)):
             return _forbidden()
-        if request.method == "POST":
-            if not s.origin_ok(request.headers.get("origin")):
-                return _forbidden()
-            form = await request.form()
-            token = form.get("csrf")
-            if not s.csrf_ok(token if isinstance(token, str) else None):
-                return _forbidden()
+        if request.method == "POST" and not s.origin_ok(request.headers.get("origin")):
+            return _forbidden()
         return _secure(await call_next(request))
 
 
@@ -106,7 +102,7 @@ def _secure(response: Response) -> Response:
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"  # "no-referrer" makes Origin: null
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -121,6 +117,16 @@ def create_app(service: ClientService, secret: LaunchSecret) -> Starlette:
         ctx.setdefault("notice", None)
         html = env.get_template(name).render(csrf=secret.csrf_token, path=request.url.path, **ctx)
         return HTMLResponse(html, status_code=status_code)
+
+    class Forged(Exception):
+        pass
+
+    async def checked(request: Request) -> FormData:
+        form = await request.form()
+        token = form.get("csrf")
+        if not secret.csrf_ok(token if isinstance(token, str) else None):
+            raise Forged()
+        return form
 
     def go(url: str) -> Response:
         return RedirectResponse(url, status_code=303)
@@ -156,7 +162,7 @@ def create_app(service: ClientService, secret: LaunchSecret) -> Starlette:
     async def connect(request: Request) -> Response:
         if request.method == "GET":
             return page(request, "connect.html", result=None)
-        form = await request.form()
+        form = await checked(request)
         url = field_(form, "url").strip()
         ca_pem = field_(form, "ca_pem").strip()
         proxy = field_(form, "proxy").strip() or None
@@ -175,7 +181,7 @@ def create_app(service: ClientService, secret: LaunchSecret) -> Starlette:
     async def login(request: Request) -> Response:
         if request.method == "GET":
             return page(request, "login.html", step="password")
-        form = await request.form()
+        form = await checked(request)
         try:
             ui.challenge = service.sign_in_start(field_(form, "login"), field_(form, "password"))
         except ClientError as exc:
@@ -183,7 +189,7 @@ def create_app(service: ClientService, secret: LaunchSecret) -> Starlette:
         return page(request, "login.html", step="code")
 
     async def login_code(request: Request) -> Response:
-        form = await request.form()
+        form = await checked(request)
         if ui.challenge is None:
             return go("/login")
         try:
@@ -204,7 +210,7 @@ def create_app(service: ClientService, secret: LaunchSecret) -> Starlette:
     async def tokens(request: Request) -> Response:
         error = None
         if request.method == "POST":
-            form = await request.form()
+            form = await checked(request)
             folder = field_(form, "folder").strip()
             try:
                 if field_(form, "action") == "create":
@@ -222,7 +228,7 @@ def create_app(service: ClientService, secret: LaunchSecret) -> Starlette:
         present = service.devices().find(serial)
         if request.method == "GET":
             return page(request, "pins.html", token=present, serial=serial, next=nxt)
-        form = await request.form()
+        form = await checked(request)
         try:
             service.change_default_pins(
                 serial, field_(form, "user"), field_(form, "user2"),
@@ -275,7 +281,7 @@ def create_app(service: ClientService, secret: LaunchSecret) -> Starlette:
             return page(request, "error.html", error=str(exc), status_code=502)
         if request.method == "GET":
             return page(request, "fields.html", items=items, draft=draft, signer_id=signer_id)
-        form = await request.form()
+        form = await checked(request)
         draft.corrections = {
             f.name: field_(form, f.name)
             for f in items
@@ -294,7 +300,7 @@ def create_app(service: ClientService, secret: LaunchSecret) -> Starlette:
                 request, "choose_token.html", tokens=service.tokens(), st=st,
                 draft=draft, signer_id=signer_id,
             )  # fmt: skip
-        form = await request.form()
+        form = await checked(request)
         serial = field_(form, "serial")
         present = service.devices().find(serial)
         if present is None:
@@ -314,7 +320,7 @@ def create_app(service: ClientService, secret: LaunchSecret) -> Starlette:
             return page(
                 request, "pin.html", token=present, serial=draft.target, signer_id=signer_id
             )
-        form = await request.form()
+        form = await checked(request)
         try:
             service.generate(signer_id, draft.target, field_(form, "pin"), draft.corrections)
         except DefaultPinRefused:
@@ -330,7 +336,7 @@ def create_app(service: ClientService, secret: LaunchSecret) -> Starlette:
         """POST /profile/{id}/{action}: send, sign-act, install, printed."""
         signer_id = int(request.path_params["signer_id"])
         action = request.path_params["action"]
-        form = await request.form()
+        form = await checked(request)
         try:
             if action == "send":
                 answer = service.send(
@@ -391,4 +397,12 @@ def create_app(service: ClientService, secret: LaunchSecret) -> Starlette:
         Route("/profile/{signer_id:int}/documents/{kind}.pdf", document),
         Route("/profile/{signer_id:int}/{action}", step, methods=["POST"]),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(Guard, secret=secret)])
+
+    async def forged(request: Request, exc: Exception) -> Response:
+        return _forbidden()
+
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(Guard, secret=secret)],
+        exception_handlers={Forged: forged},
+    )
