@@ -36,6 +36,16 @@ ensure_postgres() {
     pg_isready -q -h 127.0.0.1 -p 5432 || say "PostgreSQL is not reachable at 127.0.0.1:5432"
 }
 
+# pip, without this machine's noise about absent local index folders; keeps pip's exit status.
+pip_quiet() {
+    local status
+    set +o pipefail
+    "$VENV/bin/python" -m pip "$@" 2>&1 | { grep -v "^WARNING: Location '.*' is ignored" || :; }
+    status=${PIPESTATUS[0]}
+    set -o pipefail
+    return "$status"
+}
+
 # Create the virtualenv and (re)build the package with its C extension, editable.
 ensure_venv() {
     local extras="${1:-}"
@@ -43,7 +53,7 @@ ensure_venv() {
         say "creating virtualenv $VENV"
         python3 -m venv "$VENV"
     fi
-    "$VENV/bin/python" -m pip install -q --upgrade "pip>=23" "setuptools>=77" wheel
+    pip_quiet install -q --upgrade "pip>=23" "setuptools>=77" wheel
     say "building bankkeys (C extension included)"
-    "$VENV/bin/python" -m pip install -q --no-build-isolation -e "$BANKKEYS_ROOT${extras}"
+    pip_quiet install -q --no-build-isolation -e "$BANKKEYS_ROOT${extras}"
 }
