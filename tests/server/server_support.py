@@ -275,6 +275,9 @@ def server(server_factory: ServerFactory) -> RunningServer:
 def artifacts_dir() -> Path:
     path = Path(os.environ.get("BANKKEYS_TEST_ARTIFACTS", "test-artifacts"))
     path.mkdir(parents=True, exist_ok=True)
+    ignore = path / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")  # screenshots are artifacts, never committed
     return path
 
 

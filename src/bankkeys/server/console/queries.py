@@ -59,16 +59,19 @@ def search(session: Session, text: str, limit: int = 100) -> tuple[list[Signer],
     text = text.strip()
     if not text:
         return [], []
-    like = f"%{text.lower()}%"
+    # SQLite folds only ASCII case: match the usual spellings of a Cyrillic word too.
+    variants = {text, text.lower(), text.capitalize(), text.upper(), text.title()}
+    name_match = [
+        column.ilike(f"%{v}%") for v in variants for column in (Organization.name, Signer.surname)
+    ]
     signers = (
         session.execute(
             select(Signer)
             .join(Organization, Organization.id == Signer.organization_id)
             .where(
                 or_(
-                    func.lower(Organization.name).like(like),
+                    *name_match,
                     Organization.inn == text,
-                    func.lower(Signer.surname).like(like),
                     func.lower(Signer.login) == text.lower(),
                 )
             )

@@ -77,7 +77,9 @@ REVOCATION_TEXT = {
     RevocationReason.SUPERSEDED: "заменён новым",
     RevocationReason.UNSPECIFIED: "без указания причины",
 }
-templates.env.globals.update(STATE_TEXT=STATE_TEXT, REVOCATION_TEXT=REVOCATION_TEXT)
+templates.env.globals.update(
+    STATE_TEXT=STATE_TEXT, REVOCATION_TEXT=REVOCATION_TEXT, ACTION_TEXT=ACTION_TEXT
+)
 
 
 def cookie_name(ctx: ServerContext) -> str:
