@@ -4,6 +4,7 @@ Rutoken-style serials, SoftHSM2 slots). Imported by the test modules (fixtures b
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 import threading
@@ -34,6 +35,7 @@ from bankkeys.server.config import Settings
 from bankkeys.server.context import ServerContext, build_context
 from bankkeys.tokens import KdfParams, SoftwareContainer, Token
 from bankkeys.tokens.setup import replace_factory_pins
+from conftest import missing
 
 FAST_KDF = KdfParams(time_cost=1, memory_cost_kib=256, parallelism=1)
 USER_PIN = "Rabota-2026!"
@@ -308,3 +310,37 @@ def cli_fixture(tmp_path: Path) -> Cli:
 
 def default_pins_input() -> str:
     return f"{NEW_USER_PIN}\n{NEW_USER_PIN}\n{NEW_ADMIN_PIN}\n{NEW_ADMIN_PIN}\n"
+
+
+PG_ADMIN_URL = os.environ.get(
+    "BANKKEYS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(name="any_bank", params=["sqlite", "postgresql"])
+def any_bank_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Bank]:
+    """The bank on SQLite and, once, on PostgreSQL (a fresh database, dropped afterwards)."""
+    if request.param == "sqlite":
+        made = make_bank(tmp_path / "bank-sqlite")
+        yield made
+        made.server.stop()
+        made.ctx.dispose()
+        return
+    import psycopg
+
+    name = f"bankkeys_client_{uuid.uuid4().hex[:10]}"
+    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as c:
+            c.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        missing(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    url = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+    made = make_bank(tmp_path / "bank-pg", database_url=url)
+    try:
+        yield made
+    finally:
+        made.server.stop()
+        made.ctx.dispose()
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

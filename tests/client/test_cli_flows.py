@@ -9,6 +9,7 @@ from client_support import (  # noqa: F401  (fixtures)
     USER_PIN,
     Bank,
     Cli,
+    any_bank_fixture,
     bank_fixture,
     cli_fixture,
     container_with_serial,
@@ -24,7 +25,8 @@ def _is_pdf(path: Path) -> bool:
     return path.read_bytes().startswith(b"%PDF-")
 
 
-def test_planned_renewal_on_the_same_token(bank: Bank, cli: Cli, tmp_path: Path) -> None:
+def test_planned_renewal_on_the_same_token(any_bank: Bank, cli: Cli, tmp_path: Path) -> None:
+    bank = any_bank
     person = bank.add_signer("director", "Петров", "112233445")
     folder = tmp_path / "flash" / "A1B2C3.000"
     token = ready_container(folder, "2000123456")
