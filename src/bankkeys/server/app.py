@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from bankkeys.bank.documents import DocumentError
 from bankkeys.bank.errors import BankError
 from bankkeys.bank.workflow import utcnow
 from bankkeys.server import errors, metrics, public
+from bankkeys.server.api import payments as api_payments
 from bankkeys.server.api import routes as api_routes
 from bankkeys.server.auth import AuthError
 from bankkeys.server.config import Settings
@@ -40,6 +42,8 @@ def create_app(
     run_scheduler: bool = True,
 ) -> FastAPI:
     ctx = context or build_context(settings, clock=clock)
+    # Ours replaces uvicorn's access log, which prints query strings (they may carry secrets).
+    logging.getLogger("uvicorn.access").disabled = True
     scheduler = Scheduler(ctx)
 
     @contextlib.asynccontextmanager
@@ -76,6 +80,7 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, errors.http_error_handler)
 
     app.include_router(api_routes.router)
+    app.include_router(api_payments.router)
     app.include_router(public.router)
     from bankkeys.server.console import routes as console_routes
 

@@ -38,6 +38,10 @@ class AuthError(Exception):
     """Sign-in refused; the message is safe to show (it does not reveal which part was wrong)."""
 
 
+class PasswordRejected(AuthError):
+    """The new password is not acceptable."""
+
+
 class AccountLocked(AuthError):
     def __init__(self, until: datetime) -> None:
         super().__init__(
@@ -158,11 +162,18 @@ class Authenticator:
                 raise AuthError(BAD_CREDENTIALS)
             self._refuse_locked(account, now)
             if not self._verify(account.password_hash, password):
+                # Counted in this transaction, which must commit: the refusal is raised after it.
                 self._count_failure(account, now)
-                raise AuthError(BAD_CREDENTIALS)
-            if self.hasher.check_needs_rehash(account.password_hash):
-                account.password_hash = self.hash_password(password)
-            return self._open(session, account, SessionKind.CHALLENGE, self.challenge_ttl, now)
+                outcome: Issued | AuthError = AuthError(BAD_CREDENTIALS)
+            else:
+                if self.hasher.check_needs_rehash(account.password_hash):
+                    account.password_hash = self.hash_password(password)
+                outcome = self._open(
+                    session, account, SessionKind.CHALLENGE, self.challenge_ttl, now
+                )
+        if isinstance(outcome, AuthError):
+            raise outcome
+        return outcome
 
     def check_second_factor(self, challenge: str, code: str, kind: SessionKind) -> Issued:
         """Step two: the TOTP code. Consumes the challenge; opens an API or console session."""
@@ -189,13 +200,17 @@ class Authenticator:
                 self._count_failure(account, now)
                 if account.locked_until is not None:
                     record.revoked_at = now
-                raise AuthError(BAD_CODE)
-            record.revoked_at = now
-            account.last_totp_step = step
-            account.failed_attempts = 0
-            account.last_login_at = now
-            ttl = self.token_ttl if kind == SessionKind.API else self.session_ttl
-            return self._open(session, account, kind, ttl, now)
+                outcome: Issued | AuthError = AuthError(BAD_CODE)
+            else:
+                record.revoked_at = now
+                account.last_totp_step = step
+                account.failed_attempts = 0
+                account.last_login_at = now
+                ttl = self.token_ttl if kind == SessionKind.API else self.session_ttl
+                outcome = self._open(session, account, kind, ttl, now)
+        if isinstance(outcome, AuthError):
+            raise outcome
+        return outcome
 
     def _matching_step(self, account: Account, code: str, now: datetime) -> int | None:
         """The time step whose code matches (±1 step of clock drift), never one used before."""
@@ -281,9 +296,17 @@ class Authenticator:
             self._refuse_locked(account, now)
             if not self._verify(account.password_hash, old):
                 self._count_failure(account, now)
-                raise AuthError("Текущий пароль введён неверно")
-            if hmac.compare_digest(old.encode(), new.encode()):
-                raise AuthError("Новый пароль должен отличаться от текущего")
+                failed = True
+            else:
+                failed = False
+        if failed:
+            raise AuthError("Текущий пароль введён неверно")
+        if hmac.compare_digest(old.encode(), new.encode()):
+            raise PasswordRejected("Новый пароль должен отличаться от текущего")
+        with self.db.transaction() as session:
+            account = session.execute(
+                select(Account).where(Account.id == account_id).with_for_update()
+            ).scalar_one()
             account.password_hash = self.hash_password(new)
             account.password_changed_at = now
             session.execute(

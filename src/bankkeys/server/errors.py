@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bankkeys.bank import errors as e
 from bankkeys.bank.documents import DocumentError
-from bankkeys.server.auth import AccountLocked, AuthError
+from bankkeys.server.auth import AccountLocked, AuthError, PasswordRejected
 
 _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (e.NotFound, 404),
@@ -22,6 +22,7 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (e.CaError, 503),
     (DocumentError, 422),
     (AccountLocked, 429),
+    (PasswordRejected, 422),
     (AuthError, 401),
 )
 
@@ -51,7 +52,7 @@ def body(code: str, message: str, current: str | None = None) -> dict[str, objec
 
 async def bank_error_handler(request: Request, exc: Exception) -> JSONResponse:
     current = exc.current if isinstance(exc, e.InvalidTransition) else None
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthError) else None
+    headers = {"WWW-Authenticate": "Bearer"} if status_of(exc) == 401 else None
     return JSONResponse(
         body(type(exc).__name__, str(exc), current), status_of(exc), headers=headers
     )
