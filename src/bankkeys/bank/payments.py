@@ -1,0 +1,810 @@
+"""The bank's verdict on signed payment orders: verify every signature, answer per document.
+
+A client sends a batch of :class:`SignedPayment` — the canonical bytes of an order
+(``bankkeys/payment-order/1``, :func:`bankkeys.payments.canonical_bytes`), a detached CMS over
+them, and the serial of the certificate that signed. The bank checks, per document and in this
+order, and refuses with the first failed check's reason (Russian, shown to the accountant):
+
+1. the bytes are the canonical form of an order that passes the bank's field checks;
+2. the certificate is one the bank's CA issued (the bank's own record is used, never the copy
+   inside the CMS), and the CMS signature over the bytes verifies with it;
+3. the signing time (the signer's claim) is not in the future, and the certificate is valid at
+   that time *and* at receipt — a claimed time alone cannot revive an expired key;
+4. the certificate is not revoked (superseded keys get their own message) and its key set was
+   installed (a certificate issued but not yet confirmed is not in force);
+5. the payer (by INN) is the sender's organization and the signer's;
+6. the signer's right: organizations sign with one signature (the first right) or two (first
+   and second rights, each once, in any order); a document needs every required signature
+   before it is accepted;
+7. the number is new for the payer account and year (:mod:`bankkeys.bank.payments_store`).
+
+Resubmitting a document the bank already holds (the same canonical bytes) answers its current
+state: it is never a duplicate of itself. When a document is accepted, each of its signing
+certificates that belongs to a newly installed key set retires the certificate it replaced
+(:func:`bankkeys.bank.workflow.retire_superseded`, revocation "superseded"), in the same
+transaction as the acceptance.
+
+Speed: certificates are read from the database once per batch and parsed once per process
+(cached by the Streebog-256 fingerprint of their DER); signatures verify in a thread pool
+outside any transaction; the decisions take one transaction with a fixed number of queries per
+batch, however many documents it holds.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from sqlalchemy import or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bankkeys.bank import audit
+from bankkeys.bank.errors import NotAllowed, NotFound, ValidationError
+from bankkeys.bank.payments_store import (
+    DocumentState,
+    PaymentDocument,
+    PaymentRight,
+    PaymentSettings,
+    PaymentSignature,
+    SigningRight,
+)
+from bankkeys.bank.store.models import Certificate, Organization, RekeyRequest, Signer
+from bankkeys.bank.workflow import Actor, RequestState, Role, Workflow, retire_superseded
+from bankkeys.gost.streebog import streebog256
+from bankkeys.payments import (
+    DocumentStatus,
+    ExportEntry,
+    PaymentOrder,
+    PaymentsError,
+    Verdict,
+    parse_canonical,
+    write_exchange,
+)
+from bankkeys.pki.certificates import Certificate as ParsedCertificate
+from bankkeys.pki.certificates import parse_certificate
+from bankkeys.pki.cms import VerifiedSignature, verify_cms
+from bankkeys.pki.errors import PkiError
+
+MAX_BATCH: Final = 1000
+MAX_DOCUMENT_BYTES: Final = 16 * 1024
+MAX_SIGNATURE_BYTES: Final = 64 * 1024
+CLOCK_SKEW: Final = timedelta(minutes=5)
+SYSTEM: Final = Actor.system("payments")
+
+RIGHT_TEXT: Final = {
+    SigningRight.FIRST: "первой подписи",
+    SigningRight.SECOND: "второй подписи",
+    SigningRight.NONE: "без права подписи",
+}
+REVOCATION_TEXT: Final = {
+    "key_compromise": "компрометация ключа",
+    "affiliation_changed": "изменение сведений",
+    "cessation_of_operation": "прекращение действия",
+    "certificate_hold": "приостановлен",
+    "privilege_withdrawn": "отзыв полномочий",
+    "unspecified": "без указания причины",
+}
+
+
+class PaymentState(StrEnum):
+    """The answer to one document."""
+
+    ACCEPTED = "accepted"
+    AWAITING_SECOND = "awaiting_second"
+    REFUSED = "refused"
+
+
+STATE_TEXT: Final = {
+    PaymentState.ACCEPTED: "Принят банком",
+    PaymentState.AWAITING_SECOND: "Ожидает второй подписи",
+    PaymentState.REFUSED: "Отклонён",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SignedPayment:
+    """One document as the client sends it: canonical bytes, detached CMS, certificate serial
+    (lowercase hex without leading zeros, as the bank writes serials)."""
+
+    document: bytes
+    signature: bytes
+    certificate_serial: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentVerdict:
+    """The bank's answer to the document at ``position`` (1-based) of a batch."""
+
+    position: int
+    number: str
+    state: PaymentState
+    reason: str = ""
+    content_hash: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.state is PaymentState.REFUSED) != bool(self.reason):
+            raise ValueError("a refusal, and only a refusal, has a reason")
+
+    @property
+    def text(self) -> str:
+        return STATE_TEXT[self.state] + (f": {self.reason}" if self.reason else "")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    verdicts: tuple[PaymentVerdict, ...]
+    retired_certificates: tuple[str, ...] = ()  # old certificates retired by this batch
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureRecord:
+    signer_id: int
+    signer_name: str
+    certificate_serial: str
+    signing_right: SigningRight
+    signing_time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedPayment:
+    """A document the bank holds, for the status list and the 1C export."""
+
+    number: str
+    date: date
+    amount_kopecks: int
+    payer_account: str
+    content_hash: str
+    state: PaymentState
+    received_at: datetime
+    accepted_at: datetime | None
+    signatures: tuple[SignatureRecord, ...]
+    order: PaymentOrder
+
+    @property
+    def status(self) -> DocumentStatus | None:
+        return DocumentStatus(Verdict.ACCEPTED) if self.state is PaymentState.ACCEPTED else None
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- parsed certificates, once per process ----------------------------------------------------
+
+
+class _CertificateCache:
+    """Parsed certificates by the Streebog-256 of their DER: a DER never changes meaning, and
+    revocation and dates are read from the database each batch, so the cache cannot go stale."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._items: OrderedDict[str, ParsedCertificate] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, der: bytes) -> ParsedCertificate:
+        key = streebog256(der).hexdigest()
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        parsed = parse_certificate(der)
+        with self._lock:
+            self._items[key] = parsed
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return parsed
+
+
+_CERTIFICATES = _CertificateCache()
+_POOL_LOCK = threading.Lock()
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(
+                max_workers=os.cpu_count() or 2, thread_name_prefix="payments-verify"
+            )
+        return _POOL
+
+
+def _verify(
+    signature: bytes, certificate: ParsedCertificate, document: bytes
+) -> VerifiedSignature | str:
+    try:
+        return verify_cms(signature, certificate, document)
+    except PkiError as exc:
+        return f"электронная подпись неверна: {exc}"
+
+
+# --- facts read per batch ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _CertificateFacts:
+    serial: str
+    signer_id: int
+    signer_name: str
+    organization_id: int
+    not_before: datetime
+    not_after: datetime
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    request_state: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _OrganizationFacts:
+    id: int
+    signatures_required: int
+
+
+@dataclass
+class _Pending:
+    """One document on its way through the checks."""
+
+    position: int
+    item: SignedPayment
+    content_hash: str
+    order: PaymentOrder | None = None
+    verified: VerifiedSignature | None = None
+    refusal: str | None = None
+
+    @property
+    def number(self) -> str:
+        return self.order.number if self.order is not None else ""
+
+
+@dataclass
+class _Decisions:
+    verdicts: list[PaymentVerdict] = field(default_factory=list)
+    accepted_serials: set[str] = field(default_factory=set)
+    audit: list[dict[str, str]] = field(default_factory=list)
+
+
+def _date_text(moment: datetime) -> str:
+    return f"{moment:%d.%m.%Y}"
+
+
+@dataclass
+class PaymentDesk:
+    """Payments over the bank's database; ``workflow`` gives the CA, the policy and the clock."""
+
+    workflow: Workflow
+
+    # -- settings (bank staff) --
+
+    def set_signatures_required(self, actor: Actor, organization_id: int, count: int) -> None:
+        """How many signatures the organization's payments need: 1 or 2."""
+        _staff_only(actor)
+        if count not in (1, 2):
+            raise ValidationError("Число подписей под платежным документом: 1 или 2")
+        now = self.workflow.clock()
+        with self.workflow.db.transaction() as session:
+            if session.get(Organization, organization_id) is None:
+                raise NotFound(f"Организация № {organization_id} не найдена")
+            row = session.get(PaymentSettings, organization_id)
+            if row is None:
+                session.add(
+                    PaymentSettings(
+                        organization_id=organization_id, signatures_required=count, updated_at=now
+                    )
+                )
+            else:
+                row.signatures_required, row.updated_at = count, now
+            audit.append(
+                session,
+                at=now,
+                actor=actor.login,
+                role=actor.role,
+                action="set_payment_signatures",
+                details={"organization_id": organization_id, "required": count},
+            )
+
+    def set_signing_right(self, actor: Actor, signer_id: int, right: SigningRight) -> None:
+        """A signer's right on payment documents: first, second, or none."""
+        _staff_only(actor)
+        now = self.workflow.clock()
+        with self.workflow.db.transaction() as session:
+            if session.get(Signer, signer_id) is None:
+                raise NotFound(f"Владелец сертификата № {signer_id} не найден")
+            row = session.get(PaymentRight, signer_id)
+            if row is None:
+                session.add(
+                    PaymentRight(signer_id=signer_id, signing_right=str(right), updated_at=now)
+                )
+            else:
+                row.signing_right, row.updated_at = str(right), now
+            audit.append(
+                session,
+                at=now,
+                actor=actor.login,
+                role=actor.role,
+                action="set_payment_right",
+                signer_id=signer_id,
+                details={"right": str(right)},
+            )
+
+    # -- the hot path --
+
+    def submit(self, actor: Actor, items: Sequence[SignedPayment]) -> BatchResult:
+        """Verify and decide a batch; one verdict per item, in order. Raises only for the batch
+        as a whole (caller not a client signer, empty or oversized batch)."""
+        signer_id = _client_signer(actor)
+        if not items:
+            raise ValidationError("Пакет платежных документов пуст")
+        if len(items) > MAX_BATCH:
+            raise ValidationError(f"В пакете больше {MAX_BATCH} документов: разделите его")
+        now = self.workflow.clock()
+        pending = [self._parse(position, item) for position, item in enumerate(items, start=1)]
+        self._verify_all(pending)
+        for attempt in range(3):
+            try:
+                return self._decide(signer_id, actor, pending, now)
+            except IntegrityError:
+                # A concurrent batch stored the same number or signature first: decide again
+                # on fresh facts (the loser then sees a duplicate or an idempotent resend).
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _parse(self, position: int, item: SignedPayment) -> _Pending:
+        p = _Pending(position, item, streebog256(item.document).hexdigest())
+        if len(item.document) > MAX_DOCUMENT_BYTES or len(item.signature) > MAX_SIGNATURE_BYTES:
+            p.refusal = "документ или подпись слишком велики"
+            return p
+        try:
+            p.order = parse_canonical(item.document, position)
+        except PaymentsError as exc:
+            p.refusal = f"документ не принят к проверке: {exc}"
+        return p
+
+    def _verify_all(self, pending: list[_Pending]) -> None:
+        todo = [p for p in pending if p.refusal is None]
+        serials = sorted({p.item.certificate_serial for p in todo})
+        with self.workflow.db.transaction() as session:
+            rows = session.execute(
+                select(Certificate.serial, Certificate.der).where(
+                    Certificate.serial.in_(serials), Certificate.is_ca.is_(False)
+                )
+            ).all()
+        parsed = {serial: _CERTIFICATES.get(der) for serial, der in rows}
+        jobs = []
+        for p in todo:
+            cert = parsed.get(p.item.certificate_serial)
+            if cert is None:
+                p.refusal = (
+                    f"сертификат № {p.item.certificate_serial[:40]} не выпущен УЦ банка "
+                    "или неизвестен банку"
+                )
+            else:
+                jobs.append((p, cert))
+        if len(jobs) < 4:
+            results = [_verify(p.item.signature, c, p.item.document) for p, c in jobs]
+        else:
+            results = list(
+                _pool().map(
+                    lambda job: _verify(job[0].item.signature, job[1], job[0].item.document), jobs
+                )
+            )
+        for (p, _), result in zip(jobs, results, strict=True):
+            if isinstance(result, str):
+                p.refusal = result
+            else:
+                p.verified = result
+
+    def _decide(
+        self, signer_id: int, actor: Actor, pending: list[_Pending], now: datetime
+    ) -> BatchResult:
+        wf = self.workflow
+        with wf.db.transaction() as session:
+            caller_org = session.execute(
+                select(Signer.organization_id).where(Signer.id == signer_id)
+            ).scalar_one_or_none()
+            if caller_org is None:
+                raise NotFound(f"Владелец сертификата № {signer_id} не найден")
+            live = [p for p in pending if p.refusal is None and p.order is not None]
+            certs = _certificate_facts(session, {p.item.certificate_serial for p in live})
+            orgs = _organization_facts(session, {p.order.payer.inn for p in live if p.order})
+            rights = _rights(session, {c.signer_id for c in certs.values()})
+            docs_by_hash, docs_by_number, signatures = _documents(session, live)
+            out = _Decisions()
+            for p in pending:
+                try:
+                    if p.refusal is not None:
+                        raise _Refused(p.refusal)
+                    state = self._decide_one(
+                        session,
+                        p,
+                        now,
+                        caller_org,
+                        certs,
+                        orgs,
+                        rights,
+                        docs_by_hash,
+                        docs_by_number,
+                        signatures,
+                        out,
+                    )
+                except _Refused as refused:
+                    out.verdicts.append(
+                        PaymentVerdict(
+                            p.position,
+                            p.number,
+                            PaymentState.REFUSED,
+                            refused.reason,
+                            p.content_hash,
+                        )
+                    )
+                    out.audit.append(
+                        {
+                            "number": p.number,
+                            "hash": p.content_hash,
+                            "state": "refused",
+                            "reason": refused.reason,
+                        }
+                    )
+                    continue
+                out.verdicts.append(PaymentVerdict(p.position, p.number, state, "", p.content_hash))
+                out.audit.append({"number": p.number, "hash": p.content_hash, "state": state})
+            session.flush()
+            retired = []
+            for serial in sorted(out.accepted_serials):
+                old = _retire_for(session, serial, now, wf)
+                if old is not None:
+                    retired.append(old)
+            audit.append(
+                session,
+                at=now,
+                actor=actor.login,
+                role=actor.role,
+                action="payments_batch",
+                signer_id=signer_id,
+                details={"documents": out.audit, "retired": retired},
+            )
+            return BatchResult(tuple(out.verdicts), tuple(retired))
+
+    def _decide_one(
+        self,
+        session: Session,
+        p: _Pending,
+        now: datetime,
+        caller_org: int,
+        certs: dict[str, _CertificateFacts],
+        orgs: dict[str, _OrganizationFacts],
+        rights: dict[int, SigningRight],
+        docs_by_hash: dict[str, PaymentDocument],
+        docs_by_number: dict[tuple[str, int, str], PaymentDocument],
+        signatures: dict[int, list[PaymentSignature]],
+        out: _Decisions,
+    ) -> PaymentState:
+        order, verified = p.order, p.verified
+        assert order is not None and verified is not None
+        cert = certs[p.item.certificate_serial]
+        _check_certificate(cert, verified.signing_time or now, now)
+        org = orgs.get(order.payer.inn)
+        if org is None or org.id != caller_org:
+            raise _Refused(
+                f"плательщик (ИНН {order.payer.inn}) — не организация отправителя документов"
+            )
+        if cert.organization_id != org.id:
+            raise _Refused(
+                f"подписант {cert.signer_name} не относится к организации-плательщику "
+                f"(ИНН {order.payer.inn})"
+            )
+        right = rights.get(cert.signer_id, SigningRight.FIRST)
+        if right is SigningRight.NONE:
+            raise _Refused(
+                f"у подписанта {cert.signer_name} нет права подписи платежных документов"
+            )
+        if org.signatures_required == 1 and right is not SigningRight.FIRST:
+            raise _Refused(
+                f"у подписанта {cert.signer_name} право второй подписи, а документ "
+                "организации подписывается одной подписью с правом первой подписи"
+            )
+        signature_hash = streebog256(p.item.signature).hexdigest()
+        doc = docs_by_hash.get(p.content_hash)
+        if doc is None:
+            key = (order.payer.account, order.date.year, order.number)
+            other = docs_by_number.get(key)
+            if other is not None:
+                raise _Refused(
+                    f"документ № {order.number} за {order.date.year} год по счету "
+                    f"{order.payer.account} уже получен банком (другой документ с тем же "
+                    "номером): повтор номера"
+                )
+            doc = PaymentDocument(
+                organization_id=org.id,
+                payer_account=order.payer.account,
+                doc_year=order.date.year,
+                number=order.number,
+                doc_date=order.date,
+                amount_kopecks=order.amount_kopecks,
+                content_hash=p.content_hash,
+                canonical=p.item.document,
+                state=str(DocumentState.AWAITING_SECOND),
+                received_at=now,
+                accepted_at=None,
+            )
+            session.add(doc)
+            session.flush()  # the id, and the unique number decided by the database
+            docs_by_hash[p.content_hash] = doc
+            docs_by_number[key] = doc
+            signatures[doc.id] = []
+        present = signatures.setdefault(doc.id, [])
+        if doc.state == DocumentState.ACCEPTED:
+            return PaymentState.ACCEPTED  # a resend of an accepted document answers the same
+        if any(s.signer_id == cert.signer_id for s in present):
+            return PaymentState.AWAITING_SECOND  # this signer's signature is already there
+        taken = next((s for s in present if s.signing_right == right), None)
+        if taken is not None:
+            missing = SigningRight.SECOND if right is SigningRight.FIRST else SigningRight.FIRST
+            raise _Refused(
+                f"подпись с правом {RIGHT_TEXT[right]} под документом уже есть; нужна подпись "
+                f"с правом {RIGHT_TEXT[missing]}"
+            )
+        row = PaymentSignature(
+            document_id=doc.id,
+            signer_id=cert.signer_id,
+            certificate_serial=cert.serial,
+            signing_right=str(right),
+            signature_hash=signature_hash,
+            cms=p.item.signature,
+            signing_time=verified.signing_time or now,
+            received_at=now,
+        )
+        session.add(row)
+        present.append(row)
+        needed = (
+            {SigningRight.FIRST}
+            if org.signatures_required == 1
+            else {SigningRight.FIRST, SigningRight.SECOND}
+        )
+        if needed <= {SigningRight(s.signing_right) for s in present}:
+            doc.state, doc.accepted_at = str(DocumentState.ACCEPTED), now
+            out.accepted_serials.update(s.certificate_serial for s in present)
+            return PaymentState.ACCEPTED
+        return PaymentState.AWAITING_SECOND
+
+    # -- statuses and export --
+
+    def received(
+        self,
+        actor: Actor,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        limit: int = 1000,
+    ) -> list[ReceivedPayment]:
+        """The caller organization's documents (by document date), newest first."""
+        signer_id = _client_signer(actor)
+        with self.workflow.db.transaction() as session:
+            org_id = session.execute(
+                select(Signer.organization_id).where(Signer.id == signer_id)
+            ).scalar_one_or_none()
+            if org_id is None:
+                raise NotFound(f"Владелец сертификата № {signer_id} не найден")
+            query = select(PaymentDocument).where(PaymentDocument.organization_id == org_id)
+            if since is not None:
+                query = query.where(PaymentDocument.doc_date >= since)
+            if until is not None:
+                query = query.where(PaymentDocument.doc_date <= until)
+            docs = (
+                session.execute(
+                    query.order_by(
+                        PaymentDocument.doc_date.desc(), PaymentDocument.id.desc()
+                    ).limit(limit)
+                )
+                .scalars()
+                .all()
+            )
+            rows = session.execute(
+                select(PaymentSignature, Signer.surname, Signer.given_name)
+                .join(Signer, Signer.id == PaymentSignature.signer_id)
+                .where(PaymentSignature.document_id.in_([d.id for d in docs]))
+                .order_by(PaymentSignature.id)
+            ).all()
+        by_doc: dict[int, list[SignatureRecord]] = {}
+        for sig, surname, given in rows:
+            by_doc.setdefault(sig.document_id, []).append(
+                SignatureRecord(
+                    sig.signer_id,
+                    f"{surname} {given}",
+                    sig.certificate_serial,
+                    SigningRight(sig.signing_right),
+                    sig.signing_time,
+                )
+            )
+        return [
+            ReceivedPayment(
+                d.number,
+                d.doc_date,
+                d.amount_kopecks,
+                d.payer_account,
+                d.content_hash,
+                PaymentState.ACCEPTED
+                if d.state == DocumentState.ACCEPTED
+                else PaymentState.AWAITING_SECOND,
+                d.received_at,
+                d.accepted_at,
+                tuple(by_doc.get(d.id, ())),
+                parse_canonical(d.canonical),
+            )
+            for d in docs
+        ]
+
+    def export(
+        self,
+        actor: Actor,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        codec: str = "cp1251",
+        sender: str = "bankkeys",
+    ) -> bytes:
+        """The organization's documents with the bank's statuses as a 1CClientBankExchange file
+        (``СтатусБанка=Принят``; a document still awaiting its second signature has none)."""
+        documents = list(reversed(self.received(actor, since=since, until=until)))
+        entries = [ExportEntry.of_order(d.order, d.status) for d in documents]
+        return write_exchange(entries, created=self.workflow.clock(), sender=sender, codec=codec)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _client_signer(actor: Actor) -> int:
+    if actor.role != Role.CLIENT_SIGNER or actor.signer_id is None:
+        raise NotAllowed("Платежные документы отправляет владелец сертификата (клиент банка)")
+    return actor.signer_id
+
+
+def _staff_only(actor: Actor) -> None:
+    if actor.role not in (Role.OPERATOR, Role.ADMINISTRATOR, Role.SECURITY_OFFICER):
+        raise NotAllowed("Права подписи платежных документов настраивают сотрудники банка")
+
+
+def _check_certificate(cert: _CertificateFacts, signed_at: datetime, now: datetime) -> None:
+    serial = cert.serial
+    if signed_at > now + CLOCK_SKEW:
+        raise _Refused(f"время подписи {signed_at:%d.%m.%Y %H:%M} UTC позже времени получения")
+    if cert.revoked_at is not None:
+        if cert.revocation_reason == "superseded":
+            raise _Refused(
+                f"ключ выведен из действия: сертификат № {serial} заменён новым "
+                f"{_date_text(cert.revoked_at)}; подпишите документ действующим ключом"
+            )
+        why = REVOCATION_TEXT.get(cert.revocation_reason or "", cert.revocation_reason or "")
+        raise _Refused(f"сертификат № {serial} отозван {_date_text(cert.revoked_at)} ({why})")
+    if signed_at < cert.not_before or now < cert.not_before:
+        raise _Refused(f"сертификат № {serial} ещё не действовал на момент подписи")
+    if signed_at > cert.not_after or now > cert.not_after:
+        raise _Refused(f"срок действия сертификата № {serial} истёк {_date_text(cert.not_after)}")
+    if cert.request_state is not None and cert.request_state != RequestState.INSTALLED:
+        raise _Refused(f"сертификат № {serial} ещё не введён в действие: подтвердите его установку")
+
+
+def _certificate_facts(session: Session, serials: Iterable[str]) -> dict[str, _CertificateFacts]:
+    rows = session.execute(
+        select(
+            Certificate,
+            Signer.organization_id,
+            Signer.surname,
+            Signer.given_name,
+            RekeyRequest.state,
+        )
+        .join(Signer, Signer.id == Certificate.signer_id)
+        .outerjoin(RekeyRequest, RekeyRequest.id == Certificate.request_id)
+        .where(Certificate.serial.in_(sorted(serials)))
+    ).all()
+    return {
+        c.serial: _CertificateFacts(
+            c.serial,
+            c.signer_id or 0,
+            f"{surname} {given}",
+            org_id,
+            c.not_before,
+            c.not_after,
+            c.revoked_at,
+            c.revocation_reason,
+            state,
+        )
+        for c, org_id, surname, given, state in rows
+    }
+
+
+def _organization_facts(session: Session, inns: Iterable[str]) -> dict[str, _OrganizationFacts]:
+    rows = session.execute(
+        select(Organization.id, Organization.inn, PaymentSettings.signatures_required)
+        .outerjoin(PaymentSettings, PaymentSettings.organization_id == Organization.id)
+        .where(Organization.inn.in_(sorted(inns)))
+    ).all()
+    return {inn: _OrganizationFacts(org_id, required or 1) for org_id, inn, required in rows}
+
+
+def _rights(session: Session, signer_ids: Iterable[int]) -> dict[int, SigningRight]:
+    rows = session.execute(
+        select(PaymentRight.signer_id, PaymentRight.signing_right).where(
+            PaymentRight.signer_id.in_(sorted(signer_ids))
+        )
+    ).all()
+    return {signer_id: SigningRight(right) for signer_id, right in rows}
+
+
+def _documents(
+    session: Session, live: list[_Pending]
+) -> tuple[
+    dict[str, PaymentDocument],
+    dict[tuple[str, int, str], PaymentDocument],
+    dict[int, list[PaymentSignature]],
+]:
+    hashes = sorted({p.content_hash for p in live})
+    keys = sorted(
+        {(p.order.payer.account, p.order.date.year, p.order.number) for p in live if p.order}
+    )
+    if not hashes:
+        return {}, {}, {}
+    docs = (
+        session.execute(
+            select(PaymentDocument).where(
+                or_(
+                    PaymentDocument.content_hash.in_(hashes),
+                    tuple_(
+                        PaymentDocument.payer_account,
+                        PaymentDocument.doc_year,
+                        PaymentDocument.number,
+                    ).in_(keys),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    by_hash = {d.content_hash: d for d in docs}
+    by_number = {(d.payer_account, d.doc_year, d.number): d for d in docs}
+    signatures: dict[int, list[PaymentSignature]] = {d.id: [] for d in docs}
+    if docs:
+        for sig in session.execute(
+            select(PaymentSignature).where(PaymentSignature.document_id.in_(list(signatures)))
+        ).scalars():
+            signatures[sig.document_id].append(sig)
+    return by_hash, by_number, signatures
+
+
+def _retire_for(session: Session, serial: str, now: datetime, wf: Workflow) -> str | None:
+    """The first accepted payment under a new key set retires the certificate it replaced."""
+    row = session.execute(
+        select(RekeyRequest)
+        .join(Certificate, Certificate.request_id == RekeyRequest.id)
+        .where(Certificate.serial == serial)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if row is None or row.old_certificate_id is None:
+        return None
+    return retire_superseded(session, SYSTEM, row, now, wf.ca, wf.policy)
+
+
+__all__ = [
+    "MAX_BATCH",
+    "STATE_TEXT",
+    "BatchResult",
+    "PaymentDesk",
+    "PaymentState",
+    "PaymentVerdict",
+    "ReceivedPayment",
+    "SignatureRecord",
+    "SignedPayment",
+    "SigningRight",
+]
