@@ -19,7 +19,6 @@ from bankkeys.bank.errors import BankError
 from bankkeys.bank.workflow import utcnow
 from bankkeys.server import errors, metrics, public
 from bankkeys.server.api import payments as api_payments
-from bankkeys.server.api import payments as api_payments
 from bankkeys.server.api import routes as api_routes
 from bankkeys.server.auth import AuthError
 from bankkeys.server.config import Settings
@@ -81,7 +80,6 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, errors.http_error_handler)
 
     app.include_router(api_routes.router)
-    app.include_router(api_payments.router)
     app.include_router(api_payments.router)
     app.include_router(public.router)
     from bankkeys.server.console import routes as console_routes
