@@ -25,8 +25,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from _checks import cross_checks
-from _impls import (
+from _gost_checks import cross_checks
+from _gost_impls import (
     BUFFER_SIZE,
     FIGURES,
     GOSTCRYPTO_SLICE,
@@ -39,7 +39,7 @@ from _impls import (
     Unavailable,
     Workload,
 )
-from _timing import CLOCKS, Calibration, measure, warm_up
+from _gost_timing import CLOCKS, Calibration, measure, warm_up
 
 REFERENCE = "openssl"
 DISPLAY = {"bankkeys": "bankkeys", "openssl": "OpenSSL", "gostcrypto": "gostcrypto"}

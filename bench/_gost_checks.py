@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from _impls import Bankkeys, Gostcrypto, Implementation, Inputs, OpenSSL
+from _gost_impls import Bankkeys, Gostcrypto, Implementation, Inputs, OpenSSL
 
 CURVES = ("tc26-256-B", "tc26-512-A")
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from _impls import Workload
+from _gost_impls import Workload
 
 CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.thread_time, "wall": time.perf_counter}
 # Reading the clock costs about a microsecond; batches keep that under ~0.1% of a measurement.
