@@ -82,16 +82,18 @@ def pg_worker_database() -> Iterator[str]:
     drop_pg_database(name)
 
 
-TABLES = (
-    "approvals, printed_documents, notifications, audit_events, crls, certificates, "
-    "public_keys_seen, activation_codes, rekey_requests, signers, organizations, ca"
-)
-
-
 def _fresh_pg(url: str) -> Database:
+    """Empty every table (ours and other parts'), keep the schema, reset the audit head."""
     db = open_database(url, pool_size=8)
     with db.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        tables = conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename NOT IN ('alembic_version', 'audit_head')"
+            )
+        ).scalars()
+        names = ", ".join(f'"{t}"' for t in tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         conn.execute(text("UPDATE audit_head SET seq = 0, hash = :h"), {"h": "0" * 64})
     return db
 

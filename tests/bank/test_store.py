@@ -40,7 +40,8 @@ EXPECTED_TABLES = {
 
 
 def test_migrations_create_every_table_at_head(db: Database) -> None:
-    assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
+    # Other parts (payments) add their own tables in later revisions: ours must all be there.
+    assert set(inspect(db.engine).get_table_names()) >= EXPECTED_TABLES
     assert store_db.current_revision(db) == store_db.head_revision()
     with db.transaction() as s:
         assert s.execute(text("SELECT seq, hash FROM audit_head")).one() == (0, "0" * 64)
@@ -50,7 +51,27 @@ def test_downgrade_then_upgrade_round_trips(db: Database) -> None:
     store_db.downgrade(db, "base")
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     store_db.upgrade(db)
-    assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
+    assert set(inspect(db.engine).get_table_names()) >= EXPECTED_TABLES
+
+
+def test_models_and_migrations_agree(db: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from bankkeys.bank.store.models import Base
+
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    ours = {t.name for t in Base.metadata.sorted_tables}
+
+    def concerns_us(entry: object) -> bool:
+        if isinstance(entry, list):  # column changes: [("modify_type", schema, table, ...)]
+            return any(change[2] in ours for change in entry)
+        item = entry[1] if isinstance(entry, tuple) else entry
+        table = getattr(item, "table", item)
+        return getattr(table, "name", None) in ours
+
+    assert [d for d in diff if concerns_us(d)] == []
 
 
 def test_open_states_in_schema_match_the_workflow() -> None:

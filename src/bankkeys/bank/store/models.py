@@ -100,11 +100,15 @@ class PublicKeySeen(Base):
 
 class Certificate(Base):
     __tablename__ = "certificates"
-    __table_args__ = (Index("ix_certificates_not_after", "not_after"),)
+    __table_args__ = (
+        Index("ix_certificates_not_after", "not_after"),
+        # "Has this signer a later certificate?" is one range scan, whatever the statistics say.
+        Index("ix_certificates_signer_not_after", "signer_id", "not_after"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     serial: Mapped[str] = mapped_column(String(40), unique=True)  # lowercase hex, no leading zeros
-    signer_id: Mapped[int | None] = mapped_column(ForeignKey("signers.id"), index=True)
+    signer_id: Mapped[int | None] = mapped_column(ForeignKey("signers.id"))
     # The request it was issued for: at most one certificate per request.
     request_id: Mapped[int | None] = mapped_column(ForeignKey("rekey_requests.id"), unique=True)
     is_ca: Mapped[bool] = mapped_column(Boolean, default=False)

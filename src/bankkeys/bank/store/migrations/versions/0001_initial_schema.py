@@ -256,7 +256,9 @@ def upgrade() -> None:
             batch_op.f("ix_certificates_key_fingerprint"), ["key_fingerprint"], unique=False
         )
         batch_op.create_index("ix_certificates_not_after", ["not_after"], unique=False)
-        batch_op.create_index(batch_op.f("ix_certificates_signer_id"), ["signer_id"], unique=False)
+        batch_op.create_index(
+            "ix_certificates_signer_not_after", ["signer_id", "not_after"], unique=False
+        )
 
     op.create_table(
         "printed_documents",
@@ -289,7 +291,7 @@ def downgrade() -> None:
 
     op.drop_table("printed_documents")
     with op.batch_alter_table("certificates", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_certificates_signer_id"))
+        batch_op.drop_index("ix_certificates_signer_not_after")
         batch_op.drop_index("ix_certificates_not_after")
         batch_op.drop_index(batch_op.f("ix_certificates_key_fingerprint"))
 
