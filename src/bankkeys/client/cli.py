@@ -466,3 +466,9 @@ def ui(
     from bankkeys.client.web.server import serve
 
     serve(ClientHome(home), port=port, open_browser=open_browser, echo=console.print)
+
+
+from bankkeys.client import payments_cli as _payments  # noqa: E402 - the payment commands
+
+client_app.command("pay")(_payments.pay)
+client_app.command("payments-export")(_payments.payments_export)
