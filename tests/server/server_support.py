@@ -8,9 +8,13 @@ process with a settable clock, so tests can move time (TOTP steps, renewal windo
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import os
 import shutil
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -128,20 +132,59 @@ def _build_template(kind: str, root: Path) -> Template:
     return Template(kind, var_dir, name, credentials)
 
 
+# The xdist workers of one run share the templates (the demo's token KDFs are slow): built once
+# under a file lock, counted by users; the last user removes them.
+_RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}"
+SHARED = Path(tempfile.gettempdir()) / f"bankkeys-server-templates-{_RUN}"
+
+
+@contextlib.contextmanager
+def _locked(kind: str) -> Iterator[Path]:
+    SHARED.mkdir(parents=True, exist_ok=True)
+    with (SHARED / f"{kind}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield SHARED / f"{kind}.json"
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _acquire_template(kind: str) -> Template:
+    with _locked(kind) as state_file:
+        state = json.loads(state_file.read_text()) if state_file.exists() else None
+        if state is None:
+            t = _build_template(kind, SHARED / f"{kind}-{uuid.uuid4().hex[:6]}")
+            state = {"var_dir": str(t.var_dir), "database": t.database,
+                     "credentials": t.credentials, "users": 0}  # fmt: skip
+        state["users"] += 1
+        state_file.write_text(json.dumps(state))
+        return Template(kind, Path(state["var_dir"]), state["database"], state["credentials"])
+
+
+def _release_template(kind: str) -> None:
+    with _locked(kind) as state_file:
+        state = json.loads(state_file.read_text())
+        state["users"] -= 1
+        if state["users"] > 0:
+            state_file.write_text(json.dumps(state))
+            return
+        state_file.unlink()
+        if kind == "postgresql":
+            drop_pg_database(state["database"])
+        shutil.rmtree(Path(state["var_dir"]).parent, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Template]]:
-    built: dict[str, Template] = {}
-    yield built
-    for t in built.values():
-        if t.kind == "postgresql":
-            drop_pg_database(t.database)
+def templates() -> Iterator[dict[str, Template]]:
+    used: dict[str, Template] = {}
+    yield used
+    for kind in used:
+        _release_template(kind)
 
 
-def template_for(
-    kind: str, templates: dict[str, Template], factory: pytest.TempPathFactory
-) -> Template:
+def template_for(kind: str, templates: dict[str, Template], _: object = None) -> Template:
     if kind not in templates:
-        templates[kind] = _build_template(kind, factory.mktemp(f"srv-template-{kind}"))
+        templates[kind] = _acquire_template(kind)
     return templates[kind]
 
 
@@ -200,7 +243,11 @@ def start_server(
         db_name = None
     else:
         db_name = f"bk_srv_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(_pg_conninfo(PG_ADMIN_URL), autocommit=True, connect_timeout=5) as c:
+        # PostgreSQL copies a template only while nobody else is connected to it.
+        with (
+            _locked("postgresql-copy"),
+            psycopg.connect(_pg_conninfo(PG_ADMIN_URL), autocommit=True, connect_timeout=5) as c,
+        ):
             c.execute(f'CREATE DATABASE "{db_name}" TEMPLATE "{template.database}"')
         url = pg_database_url(db_name)
     port = free_port()
