@@ -230,6 +230,23 @@ def _verify(
         return f"электронная подпись неверна: {exc}"
 
 
+def _verify_chunk(
+    jobs: Sequence[tuple[_Pending, ParsedCertificate]],
+) -> list[VerifiedSignature | str]:
+    return [_verify(p.item.signature, cert, p.item.document) for p, cert in jobs]
+
+
+def _verify_jobs(jobs: list[tuple[_Pending, ParsedCertificate]]) -> list[VerifiedSignature | str]:
+    """Verify in one chunk per core: the curve arithmetic runs without the GIL, so the chunks
+    overlap; one task per chunk keeps the pool's own cost per batch, not per document."""
+    workers = os.cpu_count() or 2
+    if len(jobs) < 4 or workers < 2:
+        return _verify_chunk(jobs)
+    size = -(-len(jobs) // workers)
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    return [r for part in _pool().map(_verify_chunk, chunks) for r in part]
+
+
 # --- facts read per batch ---------------------------------------------------------------------
 
 
@@ -272,6 +289,7 @@ class _Pending:
 class _Decisions:
     verdicts: list[PaymentVerdict] = field(default_factory=list)
     accepted_serials: set[str] = field(default_factory=set)
+    new_signatures: list[tuple[PaymentDocument, PaymentSignature]] = field(default_factory=list)
     audit: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -392,14 +410,7 @@ class PaymentDesk:
                 )
             else:
                 jobs.append((p, cert))
-        if len(jobs) < 4:
-            results = [_verify(p.item.signature, c, p.item.document) for p, c in jobs]
-        else:
-            results = list(
-                _pool().map(
-                    lambda job: _verify(job[0].item.signature, job[1], job[0].item.document), jobs
-                )
-            )
+        results = _verify_jobs(jobs)
         for (p, _), result in zip(jobs, results, strict=True):
             if isinstance(result, str):
                 p.refusal = result
@@ -460,6 +471,11 @@ class PaymentDesk:
                     continue
                 out.verdicts.append(PaymentVerdict(p.position, p.number, state, "", p.content_hash))
                 out.audit.append({"number": p.number, "hash": p.content_hash, "state": state})
+            # Two statements for the whole batch: the new documents (their ids), their signatures.
+            session.flush()
+            for doc, row in out.new_signatures:
+                row.document_id = doc.id
+            session.add_all(row for _, row in out.new_signatures)
             session.flush()
             retired = []
             for serial in sorted(out.accepted_serials):
@@ -488,7 +504,7 @@ class PaymentDesk:
         rights: dict[int, SigningRight],
         docs_by_hash: dict[str, PaymentDocument],
         docs_by_number: dict[tuple[str, int, str], PaymentDocument],
-        signatures: dict[int, list[PaymentSignature]],
+        signatures: dict[str, list[PaymentSignature]],
         out: _Decisions,
     ) -> PaymentState:
         order, verified = p.order, p.verified
@@ -539,12 +555,10 @@ class PaymentDesk:
                 received_at=now,
                 accepted_at=None,
             )
-            session.add(doc)
-            session.flush()  # the id, and the unique number decided by the database
+            session.add(doc)  # inserted with the batch; the database's unique keys decide races
             docs_by_hash[p.content_hash] = doc
             docs_by_number[key] = doc
-            signatures[doc.id] = []
-        present = signatures.setdefault(doc.id, [])
+        present = signatures.setdefault(p.content_hash, [])
         if doc.state == DocumentState.ACCEPTED:
             return PaymentState.ACCEPTED  # a resend of an accepted document answers the same
         if any(s.signer_id == cert.signer_id for s in present):
@@ -557,7 +571,6 @@ class PaymentDesk:
                 f"с правом {RIGHT_TEXT[missing]}"
             )
         row = PaymentSignature(
-            document_id=doc.id,
             signer_id=cert.signer_id,
             certificate_serial=cert.serial,
             signing_right=str(right),
@@ -566,7 +579,7 @@ class PaymentDesk:
             signing_time=verified.signing_time or now,
             received_at=now,
         )
-        session.add(row)
+        out.new_signatures.append((doc, row))
         present.append(row)
         needed = (
             {SigningRight.FIRST}
@@ -748,7 +761,7 @@ def _documents(
 ) -> tuple[
     dict[str, PaymentDocument],
     dict[tuple[str, int, str], PaymentDocument],
-    dict[int, list[PaymentSignature]],
+    dict[str, list[PaymentSignature]],
 ]:
     hashes = sorted({p.content_hash for p in live})
     keys = sorted(
@@ -774,12 +787,13 @@ def _documents(
     )
     by_hash = {d.content_hash: d for d in docs}
     by_number = {(d.payer_account, d.doc_year, d.number): d for d in docs}
-    signatures: dict[int, list[PaymentSignature]] = {d.id: [] for d in docs}
+    hash_of = {d.id: d.content_hash for d in docs}
+    signatures: dict[str, list[PaymentSignature]] = {d.content_hash: [] for d in docs}
     if docs:
         for sig in session.execute(
-            select(PaymentSignature).where(PaymentSignature.document_id.in_(list(signatures)))
+            select(PaymentSignature).where(PaymentSignature.document_id.in_(list(hash_of)))
         ).scalars():
-            signatures[sig.document_id].append(sig)
+            signatures[hash_of[sig.document_id]].append(sig)
     return by_hash, by_number, signatures
 
 
