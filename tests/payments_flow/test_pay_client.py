@@ -163,3 +163,64 @@ def test_pay_cli_wrong_pin_sends_nothing(bank: Bank, cli: Cli, tmp_path: Path) -
     result = cli("pay", str(path), "--yes", input="Wrong-Pin-1!\n", ok=False)
     assert result.exit_code == 1 and "PIN" in result.output, result.output
     assert stored(bank) == 0
+
+
+def test_pay_in_the_local_ui(bank: Bank, cli: Cli, tmp_path: Path) -> None:
+    """Upload → review → PIN → verdicts, and the verdicts as a 1C file, over the UI's HTTP."""
+    import re
+    import threading
+    import time
+
+    import httpx
+
+    from bankkeys.client.home import ClientHome
+    from bankkeys.client.service import ClientService
+    from bankkeys.client.web.server import prepare
+
+    _signed_in_with_key(bank, cli, tmp_path)
+    secret, url, server = prepare(ClientService(ClientHome(cli.home)), 0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the UI did not start"
+        time.sleep(0.02)
+    base = url.split("/launch")[0]
+    try:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            assert http.get(url.replace(base, "")).status_code == 303
+            page = http.get("/payments")
+            assert page.status_code == 200 and 'id="review"' in page.text
+            csrf = {"csrf": secret.csrf_token}
+
+            cut = http.post("/payments/review", data=csrf, files={"file": ("cut.txt", TRUNCATED)})
+            assert cut.status_code == 400 and "ничего не отправлено" in cut.text
+            forged = http.post(
+                "/payments/review", data={"csrf": "x"}, files={"file": ("a.txt", one_c(*GOOD))}
+            )
+            assert forged.status_code == 403
+
+            reviewed = http.post(
+                "/payments/review", data=csrf, files={"file": ("kl_to_bank.txt", one_c(*GOOD))}
+            )
+            assert reviewed.status_code == 200, reviewed.text
+            assert 'id="documents"' in reviewed.text and 'id="pin"' in reviewed.text
+            action = re.search(r'action="(/payments/[^"]+/sign)"', reviewed.text)
+            assert action, reviewed.text
+            assert stored(bank) == 0  # reviewing sends nothing
+
+            wrong = http.post(action.group(1), data={**csrf, "pin": "Wrong-Pin-1!"})
+            assert wrong.status_code == 400 and 'id="error"' in wrong.text
+            assert stored(bank) == 0
+
+            done = http.post(action.group(1), data={**csrf, "pin": USER_PIN})
+            assert done.status_code == 200, done.text
+            assert "Принято: 2" in done.text and "Принят банком" in done.text
+            link = re.search(r'href="(/payments/[^"]+/statuses\.txt)"', done.text)
+            assert link
+            answers = import_orders(http.get(link.group(1)).content)
+            assert [d.status.verdict for d in answers if d.status] == [Verdict.ACCEPTED] * 2
+        assert stored(bank) == 2
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from bankkeys.client.errors import ClientError, NotSignedIn, TokenNeeded
 from bankkeys.client.progress import OLD_DEVICE_ADVICE, SWITCHED_TEXT, UNPLUG_WARNING, Stage
 from bankkeys.client.service import ClientService
+from bankkeys.client.web.payments_pages import payment_routes
 from bankkeys.client.web.security import COOKIE, LaunchSecret
 from bankkeys.pki.errors import PkiError
 from bankkeys.tokens import DefaultPinRefused, TokenError
@@ -396,6 +397,7 @@ def create_app(service: ClientService, secret: LaunchSecret) -> Starlette:
         Route("/profile/{signer_id:int}/pin", pin, methods=["GET", "POST"]),
         Route("/profile/{signer_id:int}/documents/{kind}.pdf", document),
         Route("/profile/{signer_id:int}/{action}", step, methods=["POST"]),
+        *payment_routes(service, secret),
     ]
 
     async def forged(request: Request, exc: Exception) -> Response:
