@@ -135,3 +135,29 @@ def test_config_check_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     result = runner.invoke(app, ["config", "check"])
     assert result.exit_code == 1
     assert "tick_interval" in result.output
+
+
+def test_administrator_creates_accounts(server: RunningServer) -> None:
+    import re
+
+    import pyotp
+    from server_support import Console
+
+    admin = Console(server, "admin")
+    r = admin.post("/console/accounts", login="operator3", role="operator", display_name="Третий")
+    assert r.status_code == 200, r.text
+    password = re.search(r"пароль: <code>([^<]+)</code>", r.text)
+    secret = re.search(r"\(TOTP\): <code>([^<]+)</code>", r.text)
+    assert password and secret
+    again = admin.post("/console/accounts", login="operator3", role="operator", display_name="x")
+    assert again.status_code == 422 and "уже есть" in again.text
+    unknown = admin.post("/console/accounts", login="nobody", role="client_signer")
+    assert unknown.status_code == 422 and "не зарегистрирован" in unknown.text
+    admin.close()
+    server.clock.advance(seconds=31)
+    with server.client() as c:
+        challenge = c.post(LOGIN, json={"login": "operator3", "password": password.group(1)})
+        assert challenge.status_code == 200
+        code = pyotp.TOTP(secret.group(1)).at(server.clock())
+        token = c.post(SECOND, json={"challenge": challenge.json()["challenge"], "code": code})
+        assert token.status_code == 200 and token.json()["role"] == "operator"

@@ -22,6 +22,7 @@ from bankkeys.bank.store.models import CaRecord, Organization
 from bankkeys.bank.workflow import Actor, Role
 from bankkeys.pki.names import Name
 from bankkeys.pki.signer import KeySpec
+from bankkeys.server.accounts import provision_account
 from bankkeys.server.context import ServerContext, open_bank_ca
 from bankkeys.server.store.models import Account
 from bankkeys.tokens import SoftwareContainer
@@ -226,4 +227,12 @@ def prepare(ctx: ServerContext, *, demo: bool) -> str | None:
             return create_demo(ctx)
         ensure_ca(ctx)
         return saved_credentials(ctx)
+    if not has_accounts(ctx):
+        # A production first start: one administrator, who creates everyone else.
+        admin = provision_account(ctx, "admin", Role.ADMINISTRATOR, "Администратор")
+        return (
+            "Первый запуск: создана учётная запись администратора (показывается один раз)\n"
+            f"  логин: {admin['login']}\n  пароль: {admin['password']}\n"
+            f"  секрет одноразовых кодов (TOTP): {admin['totp_secret']}\n"
+        )
     return None

@@ -55,7 +55,12 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
     from bankkeys.server.context import build_context
     from bankkeys.server.logs import configure
 
-    problems = [p for p in check(settings) if "ПИН-код ключа УЦ" not in p or not settings.demo]
+    problems = check(settings)
+    warnings = [p for p in problems if "ПИН-код ключа УЦ" in p]  # serves; issuance waits
+    problems = [p for p in problems if p not in warnings]
+    if not settings.demo:
+        for warning in warnings:
+            err.print(f"[yellow]•[/yellow] {warning}")
     if problems:
         for problem in problems:
             err.print(f"[red]•[/red] {problem}")

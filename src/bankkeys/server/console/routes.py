@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bankkeys.bank.ca import RevocationReason
 from bankkeys.bank.errors import BankError
@@ -37,9 +38,11 @@ from bankkeys.bank.workflow import (
     load_facts,
 )
 from bankkeys.server import views
+from bankkeys.server.accounts import provision_account
 from bankkeys.server.auth import AuthError, Principal, SessionKind
 from bankkeys.server.console import queries
 from bankkeys.server.context import ServerContext
+from bankkeys.server.store.models import Account
 
 router = APIRouter(include_in_schema=False)
 HERE = Path(__file__).parent
@@ -58,6 +61,7 @@ PAGES: dict[str, frozenset[Role]] = {
     "signer": frozenset({OP, SO}),
     "expiring": frozenset({OP, SO}),
     "audit": frozenset({SO, ADMIN}),
+    "accounts": frozenset({ADMIN}),
 }
 STATE_TEXT = {
     "accepted": "Принят банком",
@@ -136,7 +140,7 @@ def render(
     request: Request, name: str, user: Principal | None, status_code: int = 200, **data: Any
 ) -> HTMLResponse:
     nav = (
-        [p for p in ("queue", "search", "expiring", "audit") if user.role in PAGES[p]]
+        [p for p in ("queue", "search", "expiring", "audit", "accounts") if user.role in PAGES[p]]
         if user
         else []
     )
@@ -490,6 +494,56 @@ def audit_page(
     with ctx.db.transaction() as session:
         rows = queries.audit_page(session, before)
     return render(request, "audit.html", user, rows=rows)
+
+
+@router.get("/console/accounts")
+def accounts_page(
+    request: Request,
+    ctx: Ctx,
+    user: Annotated[Principal, Depends(require("accounts"))],
+) -> HTMLResponse:
+    with ctx.db.transaction() as session:
+        rows = session.execute(select(Account).order_by(Account.role, Account.login)).scalars()
+        accounts = list(rows)
+    return render(request, "accounts.html", user, accounts=accounts, created=None, error="")
+
+
+@router.post("/console/accounts")
+def create_account(
+    request: Request,
+    ctx: Ctx,
+    user: Annotated[Principal, Depends(require("accounts"))],
+    csrf_token: Annotated[str, Form(max_length=100)],
+    login: Annotated[str, Form(min_length=1, max_length=100)],
+    role: Annotated[str, Form(max_length=30)],
+    display_name: Annotated[str, Form(max_length=300)] = "",
+) -> HTMLResponse:
+    """Create an account: bank staff by role, or a client signer's (login = the signer's login).
+    The one-time password and the TOTP secret are shown once."""
+    check_csrf(user, csrf_token)
+    created: dict[str, str] | None = None
+    error = ""
+    try:
+        created = provision_account(ctx, login.strip(), Role(role), display_name.strip())
+    except (ValueError, IntegrityError) as exc:
+        error = (
+            "Учётная запись с таким логином уже есть"
+            if isinstance(exc, IntegrityError)
+            else str(exc)
+        )
+    with ctx.db.transaction() as session:
+        accounts = list(
+            session.execute(select(Account).order_by(Account.role, Account.login)).scalars()
+        )
+    return render(
+        request,
+        "accounts.html",
+        user,
+        200 if created else 422,
+        accounts=accounts,
+        created=created,
+        error=error,
+    )
 
 
 # --- the signer's page (the e-mail's link) -----------------------------------------------------
