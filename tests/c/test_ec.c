@@ -159,8 +159,40 @@ static void test_bad_input(void) {
     }
 }
 
+/* Both inversions agree with each other and invert themselves; 0 and values >= the modulus are
+ * refused. (The comparison with an outside reference is in tests/gost/test_gost3410_inverse.py.) */
+static void test_inverses(void) {
+    for (int c = 0; c < EC_CURVE_COUNT; c++) {
+        size_t n = ec_size(c);
+        for (int mod_q = 0; mod_q < 2; mod_q++) {
+            for (int i = 0; i < 40; i++) {
+                uint8_t a[64] = {0}, ct[64], vt[64], back[64];
+                /* small values, then mixed bit patterns below the modulus (top byte kept small) */
+                if (i < 8) {
+                    a[0] = (uint8_t)(i + 1);
+                } else {
+                    for (size_t j = 0; j < n; j++) a[j] = (uint8_t)(j * 37 + (size_t)i * 101 + 7);
+                    a[n - 1] = (uint8_t)(i & 0x3F);
+                }
+                CHECK(ec_inverse(c, mod_q, 0, a, ct) == EC_OK, "curve %d q %d #%d ct", c, mod_q, i);
+                CHECK(ec_inverse(c, mod_q, 1, a, vt) == EC_OK, "curve %d q %d #%d vt", c, mod_q, i);
+                CHECK(memcmp(ct, vt, n) == 0, "curve %d q %d #%d: inversions differ", c, mod_q, i);
+                CHECK(ec_inverse(c, mod_q, 1, vt, back) == EC_OK && memcmp(back, a, n) == 0,
+                      "curve %d q %d #%d: not an involution", c, mod_q, i);
+            }
+            uint8_t zero[64] = {0}, ones[64], out[64];
+            memset(ones, 0xFF, sizeof ones);
+            for (int vt = 0; vt < 2; vt++) {
+                CHECK(ec_inverse(c, mod_q, vt, zero, out) == EC_ERR_RANGE, "curve %d zero", c);
+                CHECK(ec_inverse(c, mod_q, vt, ones, out) == EC_ERR_RANGE, "curve %d 2^n-1", c);
+            }
+        }
+    }
+}
+
 int main(void) {
     test_constants();
+    test_inverses();
     test_vectors();
     test_round_trips();
     test_bad_input();

@@ -19,11 +19,24 @@ typedef unsigned __int128 dlimb;
 
 #define MAXN 8
 #define INL static inline __attribute__((always_inline))
+/* The field operations are inlined into the point formulas in the optimised build (~10% faster),
+ * but kept out of line under the sanitizers, whose instrumented build of the fully inlined code
+ * takes minutes. */
+#if defined(__SANITIZE_ADDRESS__) || defined(BK_NO_FORCE_INLINE)
+#define FE_INLINE 0
+#else
+#define FE_INLINE 1
+#endif
 /* Signed fixed window of the comb: digits in [-2^(W-1), 2^(W-1)], 2^(W-1) entries per window. */
 #define COMB_W 6
 #define COMB_ENTRIES (1 << (COMB_W - 1))
-#define WNAF_W 5
-#define WNAF_PRE (1 << (WNAF_W - 2))
+/* Verification: width-w NAF of both scalars over affine odd multiples, sharing the doublings.
+ * G's multiples are a per-curve table; Q's are made per call and made affine with one
+ * (variable-time) inversion. */
+#define WNAF_WQ 6
+#define WNAF_PREQ (1 << (WNAF_WQ - 2))
+#define WNAF_WG 9
+#define WNAF_PREG (1 << (WNAF_WG - 2))
 
 /* ---------------------------------------------------------------- curve constants (hex, BE) */
 
@@ -135,6 +148,7 @@ typedef struct {
     limb a[MAXN], b[MAXN], b3[MAXN], gx[MAXN], gy[MAXN]; /* Montgomery form mod p */
     int nwin;
     limb *table;     /* nwin * COMB_ENTRIES affine points (x, y), Montgomery form */
+    limb *gtab;      /* WNAF_PREG affine odd multiples G, 3G, 5G, ... for verification */
     atomic_int ready;
 } curve;
 
@@ -393,6 +407,67 @@ static void mod_pow(limb *r, const limb *a, const limb *e, const modulus *M, int
 
 static void mod_inv(limb *r, const limb *a, const modulus *M, int n) { mod_pow(r, a, M->em2, M, n); }
 
+/* a / 2 mod m for a < m */
+static void mod_half(limb *a, const modulus *M, int n) {
+    limb mask = (limb)0 - (a[0] & 1), carry = 0;
+    for (int i = 0; i < n; i++) {
+        dlimb z = (dlimb)a[i] + (M->m[i] & mask) + carry;
+        a[i] = (limb)z;
+        carry = (limb)(z >> 64);
+    }
+    for (int i = 0; i < n - 1; i++) a[i] = (a[i] >> 1) | (a[i + 1] << 63);
+    a[n - 1] = (a[n - 1] >> 1) | (carry << 63);
+}
+
+static int is_one_vt(const limb *a, int n) {
+    limb acc = a[0] ^ 1;
+    for (int i = 1; i < n; i++) acc |= a[i];
+    return acc == 0;
+}
+
+/* r = a^-1 mod m, plain representation, for 0 < a < m and m prime: binary extended Euclid.
+ * Variable time, so for public values only. Returns -1 (r untouched) when a = 0 mod m. */
+static int inv_vt(limb *r, const limb *a, const modulus *M, int n) {
+    limb u[MAXN], v[MAXN], x1[MAXN] = {1}, x2[MAXN] = {0};
+    memcpy(u, a, sizeof(limb) * (size_t)n);
+    memcpy(v, M->m, sizeof(limb) * (size_t)n);
+    for (;;) {
+        /* invariants: x1 a = u and x2 a = v (mod m), gcd(u, v) = gcd(a, m) */
+        if (is_zero_vt(u, n)) return -1;
+        while (!(u[0] & 1)) {
+            for (int i = 0; i < n - 1; i++) u[i] = (u[i] >> 1) | (u[i + 1] << 63);
+            u[n - 1] >>= 1;
+            mod_half(x1, M, n);
+        }
+        while (!(v[0] & 1)) {
+            for (int i = 0; i < n - 1; i++) v[i] = (v[i] >> 1) | (v[i + 1] << 63);
+            v[n - 1] >>= 1;
+            mod_half(x2, M, n);
+        }
+        if (is_one_vt(u, n)) { memcpy(r, x1, sizeof(limb) * (size_t)n); return 0; }
+        if (is_one_vt(v, n)) { memcpy(r, x2, sizeof(limb) * (size_t)n); return 0; }
+        limb *big = lt_ct(u, v, n) ? v : u, *small = big == u ? v : u;
+        limb *xb = big == u ? x1 : x2, *xs = big == u ? x2 : x1;
+        limb borrow = 0;
+        for (int i = 0; i < n; i++) {
+            dlimb d = (dlimb)big[i] - small[i] - borrow;
+            big[i] = (limb)d;
+            borrow = (limb)(d >> 64) & 1;
+        }
+        mod_sub(xb, xb, xs, M, n);
+        if (is_zero_vt(big, n)) return -1; /* u = v: gcd > 1 */
+    }
+}
+
+/* Montgomery-domain inverse of public am: (a R)^-1 -> a^-1 R. */
+static int mont_inv_vt(limb *r, const limb *am, const modulus *M, int n) {
+    limb a[MAXN], t[MAXN];
+    from_mont(a, am, M, n);
+    if (inv_vt(t, a, M, n)) return -1;
+    to_mont(r, t, M, n);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- byte conversions */
 
 static void limbs_from_le(limb *r, const uint8_t *b, size_t size) {
@@ -444,31 +519,55 @@ typedef struct { limb x[MAXN], y[MAXN], z[MAXN]; } point;
  * arithmetic directly. (Inlining the arithmetic into them too is ~10% faster but makes the
  * sanitizer build of the C tests take minutes.) */
 INL void fe_mul_t(limb *r, const limb *a, const limb *b, const modulus *M, int n, int pm) {
+#if FE_INLINE
+    if (pm) pm_mul_impl(r, a, b, M, n); else mont_mul_impl(r, a, b, M, n);
+#else
     if (pm) {
         if (n == 4) pm_mul4(r, a, b, M); else pm_mul8(r, a, b, M);
     } else {
         if (n == 4) mont_mul4(r, a, b, M); else mont_mul8(r, a, b, M);
     }
+#endif
 }
 
 INL void fe_sqr_t(limb *r, const limb *a, const modulus *M, int n, int pm) {
+#if FE_INLINE
+    if (pm) pm_sqr_impl(r, a, M, n); else mont_mul_impl(r, a, a, M, n);
+#else
     if (pm) {
         if (n == 4) pm_sqr4(r, a, M); else pm_sqr8(r, a, M);
     } else {
         if (n == 4) mont_mul4(r, a, a, M); else mont_mul8(r, a, a, M);
     }
+#endif
+}
+
+INL void fe_add_t(limb *r, const limb *a, const limb *b, const modulus *M, int n) {
+#if FE_INLINE
+    mod_add_impl(r, a, b, M, n);
+#else
+    mod_add(r, a, b, M, n);
+#endif
+}
+
+INL void fe_sub_t(limb *r, const limb *a, const limb *b, const modulus *M, int n) {
+#if FE_INLINE
+    mod_sub_impl(r, a, b, M, n);
+#else
+    mod_sub(r, a, b, M, n);
+#endif
 }
 
 INL void fe_neg_t(limb *r, const limb *a, const modulus *M, int n) {
     limb z[MAXN] = {0};
-    mod_sub(r, z, a, M, n);
+    fe_sub_t(r, z, a, M, n);
 }
 
 INL void mul_a_t(const curve *C, limb *r, const limb *x, int n, int pm) {
     if (C->a_m3) { /* per-curve, public: the same branch for every secret */
         limb t[MAXN];
-        mod_add(t, x, x, &C->P, n);
-        mod_add(t, t, x, &C->P, n);
+        fe_add_t(t, x, x, &C->P, n);
+        fe_add_t(t, t, x, &C->P, n);
         fe_neg_t(r, t, &C->P, n);
     } else {
         fe_mul_t(r, x, C->a, &C->P, n, pm);
@@ -485,37 +584,37 @@ INL void rcb_madd_t(const curve *C, point *R, const point *P, const limb *x2, co
     fe_mul_t(t0, P->x, x2, M, n, pm);
     fe_mul_t(t1, P->y, y2, M, n, pm);
     memcpy(t2, P->z, sizeof(limb) * n);
-    mod_add(t3, P->x, P->y, M, n);
-    mod_add(t4, x2, y2, M, n);
+    fe_add_t(t3, P->x, P->y, M, n);
+    fe_add_t(t4, x2, y2, M, n);
     fe_mul_t(t3, t3, t4, M, n, pm);
-    mod_add(t4, t0, t1, M, n);
-    mod_sub(t3, t3, t4, M, n);      /* x1 y2 + x2 y1 */
+    fe_add_t(t4, t0, t1, M, n);
+    fe_sub_t(t3, t3, t4, M, n);      /* x1 y2 + x2 y1 */
     fe_mul_t(t4, x2, P->z, M, n, pm);
-    mod_add(t4, t4, P->x, M, n);    /* x1 + x2 z1 */
+    fe_add_t(t4, t4, P->x, M, n);    /* x1 + x2 z1 */
     fe_mul_t(t5, y2, P->z, M, n, pm);
-    mod_add(t5, t5, P->y, M, n);    /* y1 + y2 z1 */
+    fe_add_t(t5, t5, P->y, M, n);    /* y1 + y2 z1 */
     mul_a_t(C, Z3, t4, n, pm);
     fe_mul_t(X3, C->b3, t2, M, n, pm);
-    mod_add(Z3, X3, Z3, M, n);
-    mod_sub(X3, t1, Z3, M, n);
-    mod_add(Z3, t1, Z3, M, n);
+    fe_add_t(Z3, X3, Z3, M, n);
+    fe_sub_t(X3, t1, Z3, M, n);
+    fe_add_t(Z3, t1, Z3, M, n);
     fe_mul_t(Y3, X3, Z3, M, n, pm);
-    mod_add(t1, t0, t0, M, n);
-    mod_add(t1, t1, t0, M, n);
+    fe_add_t(t1, t0, t0, M, n);
+    fe_add_t(t1, t1, t0, M, n);
     mul_a_t(C, t2, t2, n, pm);
     fe_mul_t(t4, C->b3, t4, M, n, pm);
-    mod_add(t1, t1, t2, M, n);
-    mod_sub(t2, t0, t2, M, n);
+    fe_add_t(t1, t1, t2, M, n);
+    fe_sub_t(t2, t0, t2, M, n);
     mul_a_t(C, t2, t2, n, pm);
-    mod_add(t4, t4, t2, M, n);
+    fe_add_t(t4, t4, t2, M, n);
     fe_mul_t(t0, t1, t4, M, n, pm);
-    mod_add(Y3, Y3, t0, M, n);
+    fe_add_t(Y3, Y3, t0, M, n);
     fe_mul_t(t0, t5, t4, M, n, pm);
     fe_mul_t(X3, X3, t3, M, n, pm);
-    mod_sub(X3, X3, t0, M, n);
+    fe_sub_t(X3, X3, t0, M, n);
     fe_mul_t(t0, t3, t1, M, n, pm);
     fe_mul_t(Z3, t5, Z3, M, n, pm);
-    mod_add(Z3, Z3, t0, M, n);
+    fe_add_t(Z3, Z3, t0, M, n);
     memcpy(R->x, X3, sizeof(limb) * n);
     memcpy(R->y, Y3, sizeof(limb) * n);
     memcpy(R->z, Z3, sizeof(limb) * n);
@@ -541,35 +640,35 @@ INL void jac_dbl_t(const curve *C, point *R, const point *P, int n, int pm) {
     limb xx[MAXN], yy[MAXN], yyyy[MAXN], zz[MAXN], s[MAXN], m[MAXN], t[MAXN], u[MAXN];
     fe_sqr_t(zz, P->z, M, n, pm);
     if (C->a_m3) {
-        mod_sub(t, P->x, zz, M, n);
-        mod_add(u, P->x, zz, M, n);
+        fe_sub_t(t, P->x, zz, M, n);
+        fe_add_t(u, P->x, zz, M, n);
         fe_mul_t(m, t, u, M, n, pm);
-        mod_add(t, m, m, M, n);
-        mod_add(m, t, m, M, n);
+        fe_add_t(t, m, m, M, n);
+        fe_add_t(m, t, m, M, n);
     } else {
         fe_sqr_t(xx, P->x, M, n, pm);
         fe_sqr_t(t, zz, M, n, pm);
         fe_mul_t(t, t, C->a, M, n, pm);
-        mod_add(m, xx, xx, M, n);
-        mod_add(m, m, xx, M, n);
-        mod_add(m, m, t, M, n);
+        fe_add_t(m, xx, xx, M, n);
+        fe_add_t(m, m, xx, M, n);
+        fe_add_t(m, m, t, M, n);
     }
     fe_sqr_t(yy, P->y, M, n, pm);
     fe_sqr_t(yyyy, yy, M, n, pm);
     fe_mul_t(s, P->x, yy, M, n, pm);
-    mod_add(s, s, s, M, n);
-    mod_add(s, s, s, M, n);          /* S = 4 X YY */
+    fe_add_t(s, s, s, M, n);
+    fe_add_t(s, s, s, M, n);          /* S = 4 X YY */
     fe_mul_t(R->z, P->y, P->z, M, n, pm);
-    mod_add(R->z, R->z, R->z, M, n); /* Z3 = 2 Y Z */
+    fe_add_t(R->z, R->z, R->z, M, n); /* Z3 = 2 Y Z */
     fe_sqr_t(t, m, M, n, pm);
-    mod_sub(t, t, s, M, n);
-    mod_sub(t, t, s, M, n);          /* X3 = M^2 - 2S */
-    mod_sub(u, s, t, M, n);
+    fe_sub_t(t, t, s, M, n);
+    fe_sub_t(t, t, s, M, n);          /* X3 = M^2 - 2S */
+    fe_sub_t(u, s, t, M, n);
     fe_mul_t(u, m, u, M, n, pm);
-    mod_add(yyyy, yyyy, yyyy, M, n);
-    mod_add(yyyy, yyyy, yyyy, M, n);
-    mod_add(yyyy, yyyy, yyyy, M, n);
-    mod_sub(R->y, u, yyyy, M, n);
+    fe_add_t(yyyy, yyyy, yyyy, M, n);
+    fe_add_t(yyyy, yyyy, yyyy, M, n);
+    fe_add_t(yyyy, yyyy, yyyy, M, n);
+    fe_sub_t(R->y, u, yyyy, M, n);
     memcpy(R->x, t, sizeof(limb) * n);
 }
 static __attribute__((noinline)) void jac_dbl_40(const curve *C, point *R, const point *P) { jac_dbl_t(C, R, P, 4, 0); }
@@ -597,32 +696,32 @@ INL void jac_add_t(const curve *C, point *R, const point *P, const point *Q, int
     fe_mul_t(s1, s1, z2z2, M, n, pm);
     fe_mul_t(s2, Q->y, P->z, M, n, pm);
     fe_mul_t(s2, s2, z1z1, M, n, pm);
-    mod_sub(h, u2, u1, M, n);
-    mod_sub(r, s2, s1, M, n);
+    fe_sub_t(h, u2, u1, M, n);
+    fe_sub_t(r, s2, s1, M, n);
     if (is_zero_vt(h, n)) {
         if (is_zero_vt(r, n)) jac_dbl(C, R, P, n);
         else memset(R, 0, sizeof *R);
         return;
     }
-    mod_add(r, r, r, M, n);
-    mod_add(i, h, h, M, n);
+    fe_add_t(r, r, r, M, n);
+    fe_add_t(i, h, h, M, n);
     fe_sqr_t(i, i, M, n, pm);
     fe_mul_t(j, h, i, M, n, pm);
     fe_mul_t(v, u1, i, M, n, pm);
     limb x3[MAXN], y3[MAXN], z3[MAXN];
     fe_sqr_t(x3, r, M, n, pm);
-    mod_sub(x3, x3, j, M, n);
-    mod_sub(x3, x3, v, M, n);
-    mod_sub(x3, x3, v, M, n);
-    mod_sub(t, v, x3, M, n);
+    fe_sub_t(x3, x3, j, M, n);
+    fe_sub_t(x3, x3, v, M, n);
+    fe_sub_t(x3, x3, v, M, n);
+    fe_sub_t(t, v, x3, M, n);
     fe_mul_t(y3, r, t, M, n, pm);
     fe_mul_t(t, s1, j, M, n, pm);
-    mod_add(t, t, t, M, n);
-    mod_sub(y3, y3, t, M, n);
-    mod_add(z3, P->z, Q->z, M, n);
+    fe_add_t(t, t, t, M, n);
+    fe_sub_t(y3, y3, t, M, n);
+    fe_add_t(z3, P->z, Q->z, M, n);
     fe_sqr_t(z3, z3, M, n, pm);
-    mod_sub(z3, z3, z1z1, M, n);
-    mod_sub(z3, z3, z2z2, M, n);
+    fe_sub_t(z3, z3, z1z1, M, n);
+    fe_sub_t(z3, z3, z2z2, M, n);
     fe_mul_t(z3, z3, h, M, n, pm);
     memcpy(R->x, x3, sizeof(limb) * n);
     memcpy(R->y, y3, sizeof(limb) * n);
@@ -654,33 +753,33 @@ INL void jac_madd_t(const curve *C, point *R, const point *P, const limb *x2, co
     fe_mul_t(u2, x2, z1z1, M, n, pm);
     fe_mul_t(s2, y2, P->z, M, n, pm);
     fe_mul_t(s2, s2, z1z1, M, n, pm);
-    mod_sub(h, u2, P->x, M, n);
-    mod_sub(r, s2, P->y, M, n);
+    fe_sub_t(h, u2, P->x, M, n);
+    fe_sub_t(r, s2, P->y, M, n);
     if (is_zero_vt(h, n)) {
         if (is_zero_vt(r, n)) jac_dbl(C, R, P, n);
         else memset(R, 0, sizeof *R);
         return;
     }
     fe_sqr_t(hh, h, M, n, pm);
-    mod_add(i, hh, hh, M, n);
-    mod_add(i, i, i, M, n);
+    fe_add_t(i, hh, hh, M, n);
+    fe_add_t(i, i, i, M, n);
     fe_mul_t(j, h, i, M, n, pm);
-    mod_add(r, r, r, M, n);
+    fe_add_t(r, r, r, M, n);
     fe_mul_t(v, P->x, i, M, n, pm);
     limb x3[MAXN], y3[MAXN], z3[MAXN];
     fe_sqr_t(x3, r, M, n, pm);
-    mod_sub(x3, x3, j, M, n);
-    mod_sub(x3, x3, v, M, n);
-    mod_sub(x3, x3, v, M, n);
-    mod_sub(t, v, x3, M, n);
+    fe_sub_t(x3, x3, j, M, n);
+    fe_sub_t(x3, x3, v, M, n);
+    fe_sub_t(x3, x3, v, M, n);
+    fe_sub_t(t, v, x3, M, n);
     fe_mul_t(y3, r, t, M, n, pm);
     fe_mul_t(t, P->y, j, M, n, pm);
-    mod_add(t, t, t, M, n);
-    mod_sub(y3, y3, t, M, n);
-    mod_add(z3, P->z, h, M, n);
+    fe_add_t(t, t, t, M, n);
+    fe_sub_t(y3, y3, t, M, n);
+    fe_add_t(z3, P->z, h, M, n);
     fe_sqr_t(z3, z3, M, n, pm);
-    mod_sub(z3, z3, z1z1, M, n);
-    mod_sub(z3, z3, hh, M, n);
+    fe_sub_t(z3, z3, z1z1, M, n);
+    fe_sub_t(z3, z3, hh, M, n);
     memcpy(R->x, x3, sizeof(limb) * n);
     memcpy(R->y, y3, sizeof(limb) * n);
     memcpy(R->z, z3, sizeof(limb) * n);
@@ -750,35 +849,19 @@ static limb * table_entry(const curve *C, int win, int idx, int n) {
     return C->table + ((size_t)win * COMB_ENTRIES + (size_t)idx) * 2 * (size_t)n;
 }
 
-/* table[w][j] = (j + 1) * 2^(COMB_W w) * G, affine */
-static int build_table(curve *C, int n) {
+/* out[i] = (x, y) of the Jacobian pts[i] (public, none at infinity), Montgomery form, with one
+ * variable-time inversion for all (Montgomery's trick). -1 when a Z is zero or memory runs out. */
+static int batch_affine(const curve *C, limb *out, const point *pts, size_t count, int n) {
     const modulus *M = &C->P;
-    size_t count = (size_t)C->nwin * COMB_ENTRIES;
-    point *pts = malloc(count * sizeof(point));
     limb(*acc)[MAXN] = malloc(count * sizeof *acc);
-    C->table = malloc(count * 2 * (size_t)n * sizeof(limb));
-    if (!pts || !acc || !C->table) {
-        free(pts);
-        free(acc);
-        free(C->table);
-        C->table = NULL;
-        return -1;
-    }
-    point base;
-    memcpy(base.x, C->gx, sizeof(limb) * n);
-    memcpy(base.y, C->gy, sizeof(limb) * n);
-    memcpy(base.z, M->one, sizeof(limb) * n);
-    for (int w = 0; w < C->nwin; w++) {
-        point *row = pts + (size_t)w * COMB_ENTRIES;
-        row[0] = base;
-        for (int j = 1; j < COMB_ENTRIES; j++) jac_add(C, &row[j], &row[j - 1], &base, n);
-        jac_dbl(C, &base, &row[COMB_ENTRIES - 1], n); /* 2^COMB_W * base */
-    }
-    /* batch inversion of every Z (none is zero: each entry is a nonzero multiple below q) */
+    if (!acc) return -1;
     memcpy(acc[0], pts[0].z, sizeof(limb) * n);
     for (size_t i = 1; i < count; i++) mont_mul(acc[i], acc[i - 1], pts[i].z, M, n);
     limb inv[MAXN], zi[MAXN], zi2[MAXN];
-    mod_inv(inv, acc[count - 1], M, n);
+    if (mont_inv_vt(inv, acc[count - 1], M, n)) {
+        free(acc);
+        return -1;
+    }
     for (size_t i = count; i-- > 0;) {
         if (i > 0) {
             mont_mul(zi, inv, acc[i - 1], M, n);
@@ -786,15 +869,57 @@ static int build_table(curve *C, int n) {
         } else {
             memcpy(zi, inv, sizeof(limb) * n);
         }
-        limb *e = C->table + i * 2 * (size_t)n;
+        limb *e = out + i * 2 * (size_t)n;
         mont_sqr(zi2, zi, M, n);
         mont_mul(e, pts[i].x, zi2, M, n);
         mont_mul(zi2, zi2, zi, M, n);
         mont_mul(e + n, pts[i].y, zi2, M, n);
     }
-    free(pts);
     free(acc);
     return 0;
+}
+
+/* P, 3P, 5P, ... (count points), Jacobian */
+static void odd_multiples(const curve *C, point *pre, const limb *x, const limb *y, int count, int n) {
+    point p2;
+    memcpy(pre[0].x, x, sizeof(limb) * n);
+    memcpy(pre[0].y, y, sizeof(limb) * n);
+    memcpy(pre[0].z, C->P.one, sizeof(limb) * n);
+    jac_dbl(C, &p2, &pre[0], n);
+    for (int i = 1; i < count; i++) jac_add(C, &pre[i], &pre[i - 1], &p2, n);
+}
+
+/* table[w][j] = (j + 1) * 2^(COMB_W w) * G and gtab[i] = (2i + 1) G, affine */
+static int build_table(curve *C, int n) {
+    size_t count = (size_t)C->nwin * COMB_ENTRIES;
+    point *pts = malloc(count * sizeof(point));
+    C->table = malloc(count * 2 * (size_t)n * sizeof(limb));
+    C->gtab = malloc((size_t)WNAF_PREG * 2 * (size_t)n * sizeof(limb));
+    int rc = -1;
+    if (!pts || !C->table || !C->gtab || count < WNAF_PREG) goto out;
+    point base;
+    memcpy(base.x, C->gx, sizeof(limb) * n);
+    memcpy(base.y, C->gy, sizeof(limb) * n);
+    memcpy(base.z, C->P.one, sizeof(limb) * n);
+    for (int w = 0; w < C->nwin; w++) {
+        point *row = pts + (size_t)w * COMB_ENTRIES;
+        row[0] = base;
+        for (int j = 1; j < COMB_ENTRIES; j++) jac_add(C, &row[j], &row[j - 1], &base, n);
+        jac_dbl(C, &base, &row[COMB_ENTRIES - 1], n); /* 2^COMB_W * base */
+    }
+    /* each entry is a nonzero multiple below q: no Z is zero */
+    if (batch_affine(C, C->table, pts, count, n)) goto out;
+    odd_multiples(C, pts, C->gx, C->gy, WNAF_PREG, n);
+    if (batch_affine(C, C->gtab, pts, WNAF_PREG, n)) goto out;
+    rc = 0;
+out:
+    free(pts);
+    if (rc) {
+        free(C->table);
+        free(C->gtab);
+        C->table = C->gtab = NULL;
+    }
+    return rc;
 }
 
 static int curve_init(curve *C, const ec_curve_info *I, int n) {
@@ -1008,15 +1133,15 @@ static ec_status parse_public(const curve *C, const uint8_t *pub, limb *x, limb 
 }
 
 /* width-w NAF of k (< 2^(64n)); returns the number of digits */
-static int wnaf(signed char *out, const limb *k_in, int n) {
+static int wnaf(int16_t *out, const limb *k_in, int w, int n) {
     limb k[MAXN + 1] = {0};
     memcpy(k, k_in, sizeof(limb) * n);
     int len = 0;
     while (!is_zero_vt(k, n + 1)) {
         int d = 0;
         if (k[0] & 1) {
-            d = (int)(k[0] & ((1u << WNAF_W) - 1));
-            if (d >= (1 << (WNAF_W - 1))) d -= 1 << WNAF_W;
+            d = (int)(k[0] & ((1u << w) - 1));
+            if (d >= (1 << (w - 1))) d -= 1 << w;
             /* k -= d */
             if (d > 0) {
                 limb borrow = (limb)d;
@@ -1033,7 +1158,7 @@ static int wnaf(signed char *out, const limb *k_in, int n) {
                 }
             }
         }
-        out[len++] = (signed char)d;
+        out[len++] = (int16_t)d;
         for (int i = 0; i < n; i++) k[i] = (k[i] >> 1) | (k[i + 1] << 63);
         k[n] >>= 1;
     }
@@ -1050,44 +1175,35 @@ static ec_status verify_n(const curve *C, const uint8_t *pub, const uint8_t *dig
     limbs_from_be(r, sig + C->size, C->size);
     if (!scalar_valid(C, r, n) || !scalar_valid(C, s, n)) return EC_ERR_SIGNATURE;
     digest_to_e(C, em, digest, n);
-    mod_inv(vm, em, Q, n);       /* e^-1 R */
+    if (mont_inv_vt(vm, em, Q, n)) return EC_ERR_SIGNATURE; /* e^-1 R; e != 0 mod q */
     mont_mul(z1, s, vm, Q, n);   /* s / e */
     mont_mul(t, r, vm, Q, n);    /* r / e, nonzero */
     mod_neg(z2, t, Q, n);
 
-    /* z2 Q by wNAF over odd multiples of Q */
-    point pre[WNAF_PRE], q2, acc;
-    memcpy(pre[0].x, qx, sizeof(limb) * n);
-    memcpy(pre[0].y, qy, sizeof(limb) * n);
-    memcpy(pre[0].z, C->P.one, sizeof(limb) * n);
-    jac_dbl(C, &q2, &pre[0], n);
-    for (int i = 1; i < WNAF_PRE; i++) jac_add(C, &pre[i], &pre[i - 1], &q2, n);
-    signed char naf[64 * MAXN + 2];
-    int len = wnaf(naf, z2, n);
+    /* z1 G + z2 Q, both scalars in wNAF over affine odd multiples, doublings shared */
+    point pre[WNAF_PREQ], acc;
+    limb qtab[WNAF_PREQ * 2 * MAXN];
+    odd_multiples(C, pre, qx, qy, WNAF_PREQ, n);
+    /* Q has order q (parse_public), so no odd multiple below q is at infinity */
+    if (batch_affine(C, qtab, pre, WNAF_PREQ, n)) return EC_ERR_PUBLIC;
+    int16_t naf1[64 * MAXN + 2] = {0}, naf2[64 * MAXN + 2] = {0};
+    int len1 = wnaf(naf1, z1, WNAF_WG, n), len2 = wnaf(naf2, z2, WNAF_WQ, n);
+    int len = len1 > len2 ? len1 : len2;
+    limb ny[MAXN];
     memset(&acc, 0, sizeof acc);
     for (int i = len - 1; i >= 0; i--) {
         jac_dbl(C, &acc, &acc, n);
-        int d = naf[i];
-        if (d > 0) {
-            jac_add(C, &acc, &acc, &pre[d >> 1], n);
-        } else if (d < 0) {
-            point neg = pre[(-d) >> 1];
-            mod_neg(neg.y, neg.y, &C->P, n);
-            jac_add(C, &acc, &acc, &neg, n);
+        int d = naf2[i];
+        if (d) {
+            const limb *e = qtab + (size_t)((d < 0 ? -d : d) >> 1) * 2 * (size_t)n;
+            if (d < 0) mod_neg(ny, e + n, &C->P, n);
+            jac_madd(C, &acc, &acc, e, d < 0 ? ny : e + n, n);
         }
-    }
-    /* z1 G from the comb table, Booth digits, variable time */
-    limb ny[MAXN];
-    for (int w = 0; w < C->nwin; w++) {
-        unsigned mag, neg;
-        booth(window_bits(z1, w * COMB_W - 1, n), &mag, &neg);
-        if (!mag) continue;
-        const limb *e = table_entry(C, w, (int)mag - 1, n);
-        if (neg) {
-            mod_neg(ny, e + n, &C->P, n);
-            jac_madd(C, &acc, &acc, e, ny, n);
-        } else {
-            jac_madd(C, &acc, &acc, e, e + n, n);
+        d = naf1[i];
+        if (d) {
+            const limb *e = C->gtab + (size_t)((d < 0 ? -d : d) >> 1) * 2 * (size_t)n;
+            if (d < 0) mod_neg(ny, e + n, &C->P, n);
+            jac_madd(C, &acc, &acc, e, d < 0 ? ny : e + n, n);
         }
     }
     if (is_zero_vt(acc.z, n)) return EC_ERR_SIGNATURE;
@@ -1229,6 +1345,31 @@ ec_status ec_verify(int id, const uint8_t *pub, const uint8_t *digest, const uin
     const curve *C = get_curve(id, &st);
     if (!C) return st;
     return DISPATCH(C, verify_n(C, pub, digest, sig, 4), verify_n(C, pub, digest, sig, 8));
+}
+
+static ec_status inverse_n(const curve *C, int mod_q, int variable_time, const uint8_t *a_bytes,
+                           uint8_t *out, int n) {
+    const modulus *M = mod_q ? &C->Q : &C->P;
+    limb a[MAXN], am[MAXN], r[MAXN];
+    limbs_from_le(a, a_bytes, C->size);
+    if (is_zero_vt(a, n) || !lt_ct(a, M->m, n)) return EC_ERR_RANGE;
+    to_mont(am, a, M, n);
+    if (variable_time) {
+        if (mont_inv_vt(r, am, M, n)) return EC_ERR_RANGE;
+    } else {
+        mod_inv(r, am, M, n);
+    }
+    from_mont(r, r, M, n);
+    limbs_to_le(out, r, C->size);
+    return EC_OK;
+}
+
+ec_status ec_inverse(int id, int mod_q, int variable_time, const uint8_t *a, uint8_t *out) {
+    ec_status st;
+    const curve *C = get_curve(id, &st);
+    if (!C) return st;
+    return DISPATCH(C, inverse_n(C, mod_q, variable_time, a, out, 4),
+                    inverse_n(C, mod_q, variable_time, a, out, 8));
 }
 
 ec_status ec_self_check(int id, int *base_on_curve, int *order_kills_base) {

@@ -42,7 +42,8 @@ typedef enum {
     EC_ERR_SIGNATURE = 4, /* r or s out of [1, q-1], or the equation does not hold */
     EC_ERR_NONCE = 5,     /* given k unusable (0, >= q, or r = 0 / s = 0 with it): take another */
     EC_ERR_RANDOM = 6,    /* the OS random generator failed */
-    EC_ERR_MEMORY = 7     /* the fixed-base table could not be allocated */
+    EC_ERR_MEMORY = 7,    /* the fixed-base table could not be allocated */
+    EC_ERR_RANGE = 8      /* ec_inverse: a = 0 or a >= the modulus */
 } ec_status;
 
 /* Curve description as hexadecimal strings (big-endian numbers), for the Python face and tests. */
@@ -87,5 +88,10 @@ ec_status ec_verify(int curve, const uint8_t *pub, const uint8_t *digest, const 
 
 /* Writes q*G's "is infinity" (1/0) and G-on-curve (1/0): self-checks of the constants. */
 ec_status ec_self_check(int curve, int *base_on_curve, int *order_kills_base);
+
+/* Test hook for the two field inversions: out = a^-1 mod p (mod_q = 0) or mod q (mod_q = 1),
+ * a and out ec_size bytes little-endian, 0 < a < modulus. variable_time = 0 takes the
+ * constant-time inversion of signing, 1 the binary extended Euclid of verification. */
+ec_status ec_inverse(int curve, int mod_q, int variable_time, const uint8_t *a, uint8_t *out);
 
 #endif

@@ -33,6 +33,9 @@ static int raise_status(ec_status st) {
     case EC_ERR_NONCE:
         PyErr_SetString(ErrBase, "Непригодное значение k: требуется 0 < k < q, r != 0, s != 0");
         break;
+    case EC_ERR_RANGE:
+        PyErr_SetString(ErrBase, "Значение вне допустимого диапазона: требуется 0 < a < модуля");
+        break;
     case EC_ERR_RANDOM:
         PyErr_SetString(ErrBase, "Сбой генератора случайных чисел операционной системы");
         break;
@@ -198,6 +201,24 @@ static PyObject *py_verify(PyObject *self, PyObject *args) {
     return out;
 }
 
+static PyObject *py_inverse(PyObject *self, PyObject *args) {
+    (void)self;
+    int curve, mod_q, variable_time;
+    Py_buffer a;
+    if (!PyArg_ParseTuple(args, "ippy*:inverse", &curve, &mod_q, &variable_time, &a)) return NULL;
+    PyObject *out = NULL;
+    Py_ssize_t n = size_of(curve);
+    if (n >= 0 && !check_len(&a, n, "a")) {
+        uint8_t r[64];
+        ec_status st;
+        Py_BEGIN_ALLOW_THREADS st = ec_inverse(curve, mod_q, variable_time, a.buf, r);
+        Py_END_ALLOW_THREADS if (!raise_status(st)) out =
+            PyBytes_FromStringAndSize((char *)r, n);
+    }
+    PyBuffer_Release(&a);
+    return out;
+}
+
 static PyMethodDef METHODS[] = {
     {"info", py_info, METH_VARARGS,
      "info(curve) -> (name, bits, cofactor, p, a, b, q, x, y); numbers as big-endian hex"},
@@ -209,6 +230,8 @@ static PyMethodDef METHODS[] = {
     {"sign_with_k", py_sign_with_k, METH_VARARGS,
      "sign_with_k(curve, d, digest, k) -> s||r; test vectors only, never with a real key"},
     {"verify", py_verify, METH_VARARGS, "verify(curve, X||Y, digest, s||r) -> None or raises"},
+    {"inverse", py_inverse, METH_VARARGS,
+     "inverse(curve, mod_q, variable_time, a) -> a^-1 mod p or q (LE each); test hook"},
     {NULL, NULL, 0, NULL},
 };
 
