@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.console import Console
 
@@ -28,7 +30,29 @@ def version() -> None:
 
 
 app.command("serve")(__import__("bankkeys.server.cli").server.cli.serve)
-app.command("demo")(__import__("bankkeys.server.cli").server.cli.demo)
+
+
+@app.command("demo")
+def demo(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Адрес (по умолчанию 127.0.0.1)")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Порт банка (по умолчанию 8080)")
+    ] = None,
+    ui_port: Annotated[int, typer.Option("--ui-port", help="Порт рабочего места (0 — любой)")] = 0,
+) -> None:
+    """Запустить сервер банка и рабочее место клиента с демо-данными (SQLite в var/)."""
+    from bankkeys import demo as demo_module
+    from bankkeys.server.cli import _settings
+
+    try:
+        demo_module.run(_settings(None, host=host, port=port, demo=True), ui_port=ui_port)
+    except demo_module.DemoError as exc:
+        Console(stderr=True).print(f"[red]Ошибка:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
 app.add_typer(__import__("bankkeys.server.cli").server.cli.config_app, name="config")
 
 
