@@ -230,7 +230,7 @@ def console_approve(page: Any, bank: Bank, request_id: int, *, paper: bool = Tru
     """Register the paper documents (when the path needs them) and approve."""
     console_open_request(page, bank, request_id)
     status = page.inner_text("#request-status")
-    assert ("Принят банком" if paper else "подписан") in status, status
+    assert ("Принят банком" if paper else "Документы получены банком") in status, status
     page.shots("console-request")
     if paper:
         page.click("#receive")
