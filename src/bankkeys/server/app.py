@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CollectorRegistry
@@ -48,6 +49,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Handlers run in worker threads. SQLite takes its write lock at BEGIN, so threads beyond
+        # a few only queue in its busy handler (unfairly: the tail latency grows); PostgreSQL
+        # can use as many as the connection pool holds.
+        threads = settings.threads or (4 if ctx.db.dialect == "sqlite" else 20)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         task = asyncio.create_task(scheduler.run_forever()) if run_scheduler else None
         try:
             yield
