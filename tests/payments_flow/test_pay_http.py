@@ -282,3 +282,68 @@ def test_pay_batch_refused_as_a_whole(server: RunningServer) -> None:
             "/api/v1/payments", json={"documents": [signed_item(server, order("503"), holder)]}
         )
         assert r.status_code == 403
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite", "postgresql"])
+def test_pay_racing_batches_keep_numbers_unique(server: RunningServer) -> None:
+    """Two clients send different documents under the same numbers at the same time: the
+    database's unique key decides, one is accepted per number, the other is a duplicate; and
+    the same signed batch sent twice at once is accepted once, answered twice."""
+    import threading
+
+    from sqlalchemy import select
+
+    from bankkeys.bank import audit
+    from bankkeys.bank.payments import SignedPayment
+    from bankkeys.bank.store.models import AuditEvent
+    from bankkeys.bank.workflow import Actor
+
+    holder = director(server)
+    desk = PaymentDesk(server.ctx.workflow)
+    actor = Actor.client(holder.signer_id, "director")
+    numbers = [str(600 + i) for i in range(8)]
+
+    def batch(amount: int) -> list[SignedPayment]:
+        items = [signed_item(server, order(n, amount_kopecks=amount), holder) for n in numbers]
+        return [
+            SignedPayment(
+                base64.b64decode(i["document"]),
+                base64.b64decode(i["signature"]),
+                i["certificate_serial"],
+            )
+            for i in items
+        ]
+
+    batches = [batch(1000), batch(2000), batch(3000)]
+    batches.append(list(batches[2]))  # the same signed documents, sent again at once
+    results: list[list[str]] = [[] for _ in batches]
+    gate = threading.Barrier(len(batches))
+
+    def send(index: int) -> None:
+        gate.wait()
+        outcome = desk.submit(actor, batches[index])
+        results[index] = [v.state.value for v in outcome.verdicts]
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(batches))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert all(len(r) == len(numbers) for r in results), results
+    for position in range(len(numbers)):
+        column = [r[position] for r in results]
+        # The twin batches answer alike; across the three different documents one wins.
+        assert column[2] == column[3], column
+        assert column[:3].count("accepted") == 1, column
+    with server.as_user("director") as c:
+        listed = c.get("/api/v1/payments").json()
+    assert sorted(p["number"] for p in listed) == numbers
+    with server.ctx.db.transaction() as session:
+        assert audit.verify(session) == []
+        events = (
+            session.execute(select(AuditEvent).where(AuditEvent.action == "payments_batch"))
+            .scalars()
+            .all()
+        )
+        assert len(events) == len(batches)
+        assert any("повтор номера" in e.details for e in events)
