@@ -224,3 +224,22 @@ def test_pay_in_the_local_ui(bank: Bank, cli: Cli, tmp_path: Path) -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+def test_pay_cli_json_form(bank: Bank, cli: Cli, tmp_path: Path) -> None:
+    """The JSON form of the same orders signs to the same canonical bytes as the 1C file."""
+    from bankkeys.payments import canonical_bytes, write_json
+
+    _signed_in_with_key(bank, cli, tmp_path)
+    orders = [d.order for d in import_orders(one_c(*GOOD)) if d.order]
+    path = tmp_path / "orders.json"
+    path.write_bytes(write_json(orders))
+    out = cli("pay", str(path), "--yes", input=f"{USER_PIN}\n").output
+    assert "Принято: 2" in out, out
+    # The 1C file of the same orders is the same documents: answered as already accepted.
+    same = tmp_path / "same.txt"
+    same.write_bytes(one_c(*GOOD))
+    assert "Принято: 2" in cli("pay", str(same), "--yes", input=f"{USER_PIN}\n").output
+    with bank.ctx.db.transaction() as session:
+        kept = session.execute(select(PaymentDocument.canonical)).scalars().all()
+    assert sorted(kept) == sorted(canonical_bytes(o) for o in orders)
