@@ -131,7 +131,7 @@ def test_journey_remote_renewal_without_a_visit(db: str, tmp_path: Path, cli_hom
         bank_on(db, tmp_path, renewal_path="remote-signed-act") as bank,
         chromium() as browser,
     ):
-        person, old_serial, folder = _director_with_key(bank, tmp_path, cli_home)
+        person, old_serial, _folder = _director_with_key(bank, tmp_path, cli_home)
         operator = add_operator(bank)
         with client_ui(cli_home) as ui:
             page = new_page(browser, ("remote", db == "sqlite", f"remote-{db}"))
