@@ -15,10 +15,10 @@ import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bankkeys.bank.ca import BankCA, IssuanceOrder, create_ca_key, init_ca
-from bankkeys.bank.store.models import CaRecord, Organization
+from bankkeys.bank.store.models import ActivationCode, CaRecord, Organization
 from bankkeys.bank.workflow import Actor, Role
 from bankkeys.pki.names import Name
 from bankkeys.pki.signer import KeySpec
@@ -136,6 +136,17 @@ def create_demo(ctx: ServerContext) -> str:
     )  # fmt: skip
     token_dir = ctx.settings.var_dir / "demo" / "director-token"
     _director_certificate(ctx, ca, director.signer_id, token_dir, now)
+    # The director came with a key from the previous system: the code from registration must not
+    # stay usable (the workflow has no "withdraw" transition of its own yet).
+    with ctx.db.transaction() as session:
+        session.execute(
+            update(ActivationCode)
+            .where(
+                ActivationCode.signer_id == director.signer_id,
+                ActivationCode.used_at.is_(None),
+            )
+            .values(withdrawn_at=now)
+        )
     for login, signer_id, name in (
         ("director", director.signer_id, "Петров Пётр Петрович"),
         ("accountant", accountant.signer_id, "Сидорова Анна Сергеевна"),
