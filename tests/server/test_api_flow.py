@@ -321,3 +321,42 @@ def test_issued_certificate_names_the_crl_url(server: RunningServer) -> None:
         < parse_certificate(der).not_after - server.clock()
         < timedelta(days=366)
     )
+
+
+def test_remote_renewal_signs_the_act_electronically(server_factory: ServerFactory) -> None:
+    from server_support import director_token
+
+    from bankkeys.bank.documents import sign_act
+
+    server = server_factory(renewal_path="remote-signed-act")
+    with server.as_user("director") as c:
+        (profile,) = c.get("/api/v1/profiles").json()
+        signer_id = profile["signer_id"]
+        fields = c.get(f"/api/v1/profiles/{signer_id}/subject-template").json()["fields"]
+        _, submission = renewal_submission(server, fields)
+        r = c.post(f"/api/v1/profiles/{signer_id}/requests", json={"request": b64(submission)})
+        assert r.status_code == 201, r.text
+        req = r.json()
+        assert req["path"] == "remote-signed-act"
+        assert [d["kind"] for d in req["documents"]] == ["acceptance_act"]
+        (profile,) = c.get("/api/v1/profiles").json()
+        assert profile["next_action"]["code"] == "sign_act_electronically"
+        rid = req["id"]
+        act = c.get(f"/api/v1/requests/{rid}/documents/acceptance_act.pdf").content
+        token = director_token(server)
+        (key_info,) = token.key_pairs()
+        (cert_info,) = token.certificates()
+        certificate = parse_certificate(cert_info.der)
+        url = f"/api/v1/requests/{rid}/documents/acceptance_act/signature"
+        forged = sign_act(act + b"%", token.signer(key_info.id), certificate)
+        bad = c.post(url, json={"signature": b64(forged)})
+        assert bad.status_code == 422 and bad.json()["error"]["code"] == "SignatureInvalid"
+        signature = sign_act(act, token.signer(key_info.id), certificate)
+        ok = c.post(url, json={"signature": b64(signature)})
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["status"]["code"] == "DOCUMENTS_RECEIVED"
+        assert ok.json()["documents"][0]["signed_electronically"] is True
+    operator = Console(server, "operator")
+    assert operator.approve(rid).status_code == 303
+    operator.close()
+    wait_status(server, "director", "ISSUED")
