@@ -5,6 +5,13 @@ includes its sequence number and that previous hash. Editing a row breaks its ow
 reordering rows breaks the chain; deleting the newest rows is caught by the chain head, a one-row
 table every append updates. Appends serialise on that head (``SELECT … FOR UPDATE`` on PostgreSQL,
 the ``BEGIN IMMEDIATE`` write lock on SQLite), so the chain stays a line under concurrent writers.
+
+An append only queues the event on the session; the queued events are chained and written just
+before the transaction commits (a ``before_commit`` hook), all of them under one lock of the head.
+Every transaction of the bank writes the log, so the head is what serialises them: taking it at
+the very end keeps it held for two statements and the commit, not for the whole transaction. The
+events still commit or roll back with the change they describe, and their order in the chain is
+the order in which the transactions committed.
 """
 
 from __future__ import annotations
@@ -15,8 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event as sqla_event
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bankkeys.bank.store.models import AuditEvent, AuditHead
 from bankkeys.gost.streebog import streebog256
@@ -30,44 +38,36 @@ def canonical_json(value: Mapping[str, Any]) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+_HASHED: tuple[str, ...] = (
+    "seq",
+    "at",
+    "actor",
+    "role",
+    "action",
+    "signer_id",
+    "request_id",
+    "certificate_serial",
+    "details",
+    "prev_hash",
+)
+
+
+def _canonical(values: Mapping[str, Any]) -> bytes:
+    fields = {name: values[name] for name in _HASHED}
+    fields["at"] = values["at"].isoformat(timespec="microseconds")
+    return canonical_json(fields).encode("utf-8")
+
+
 def canonical_form(event: AuditEvent) -> bytes:
     """The bytes that are hashed: every column except ``hash`` itself."""
-    return canonical_json(
-        {
-            "seq": event.seq,
-            "at": event.at.isoformat(timespec="microseconds"),
-            "actor": event.actor,
-            "role": event.role,
-            "action": event.action,
-            "signer_id": event.signer_id,
-            "request_id": event.request_id,
-            "certificate_serial": event.certificate_serial,
-            "details": event.details,
-            "prev_hash": event.prev_hash,
-        }
-    ).encode("utf-8")
+    return _canonical({name: getattr(event, name) for name in _HASHED})
 
 
 def event_hash(event: AuditEvent) -> str:
     return streebog256(canonical_form(event)).hexdigest()
 
 
-def _lock_head(session: Session) -> AuditHead:
-    # Locked once per transaction; later appends in the same transaction reuse the row.
-    transaction = session.get_transaction()
-    cached = session.info.get("audit_head")
-    if isinstance(cached, tuple) and cached[0] is transaction and cached[1] in session:
-        kept: AuditHead = cached[1]
-        return kept
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:  # migrations create it; a fresh schema made another way gets one here
-        head = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS_HASH)
-        session.add(head)
-        session.flush()
-    session.info["audit_head"] = (transaction, head)
-    return head
+_PENDING = "audit_pending"
 
 
 def append(
@@ -81,27 +81,86 @@ def append(
     request_id: int | None = None,
     certificate_serial: str | None = None,
     details: Mapping[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event in the caller's transaction (it commits or rolls back with the change)."""
-    head = _lock_head(session)
-    event = AuditEvent(
-        seq=head.seq + 1,
-        at=at,
-        actor=actor,
-        role=role,
-        action=action,
-        signer_id=signer_id,
-        request_id=request_id,
-        certificate_serial=certificate_serial,
-        details=canonical_json(details or {}),
-        prev_hash=head.hash,
-        hash="",
+) -> None:
+    """Append one event in the caller's transaction (it commits or rolls back with the change).
+
+    The event is chained and written when the transaction commits (see the module's notes)."""
+    event = {
+        "at": at,
+        "actor": actor,
+        "role": role,
+        "action": action,
+        "signer_id": signer_id,
+        "request_id": request_id,
+        "certificate_serial": certificate_serial,
+        "details": canonical_json(details or {}),
+    }
+    # The innermost transaction is kept so that rolling back a savepoint drops its events.
+    scope = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING, []).append((scope, event))
+
+
+@sqla_event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    kept = [(scope, event) for scope, event in pending if not _within(scope, previous)]
+    if kept:
+        session.info[_PENDING] = kept
+    else:
+        del session.info[_PENDING]
+
+
+@sqla_event.listens_for(Session, "after_transaction_end")
+def _forget_unwritten(session: Session, ended: SessionTransaction) -> None:
+    # A committed transaction wrote its events already; any left belong to work that is gone.
+    if ended.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def _within(scope: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while scope is not None:
+        if scope is outer:
+            return True
+        scope = scope.parent
+    return False
+
+
+@sqla_event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    seq, prev_hash = _lock_head(session)
+    rows = []
+    for _scope, event in pending:
+        seq += 1
+        row = {**event, "seq": seq, "prev_hash": prev_hash}
+        row["hash"] = prev_hash = streebog256(_canonical(row)).hexdigest()
+        rows.append(row)
+    move_head = (
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ID)
+        .values(seq=seq, hash=prev_hash)
+        .execution_options(synchronize_session=False)
     )
-    event.hash = event_hash(event)
-    session.add(event)
-    head.seq = event.seq
-    head.hash = event.hash
-    return event
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip: the events go in through a data-modifying WITH of the head's UPDATE.
+        session.execute(move_head.add_cte(insert(AuditEvent).values(rows).cte("appended")))
+    else:
+        session.execute(insert(AuditEvent), rows)
+        session.execute(move_head)
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    head = session.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update()
+    ).first()
+    if head is None:  # migrations create it; a fresh schema made another way gets one here
+        session.execute(insert(AuditHead).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH))
+        return 0, GENESIS_HASH
+    return int(head.seq), str(head.hash)
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bankkeys.bank import activation, audit, notifications
 from bankkeys.bank.ca import IssuanceOrder, IssuingAuthority, RevocationReason, RevokedEntry
@@ -818,8 +818,12 @@ class Workflow:
             raise NotFound(f"Запрос № {request_id} не найден")
         return req
 
-    def _signer(self, session: Session, signer_id: int) -> Signer:
-        signer = session.get(Signer, signer_id)
+    def _signer(
+        self, session: Session, signer_id: int, *, with_organization: bool = False
+    ) -> Signer:
+        # The organization comes in the same SELECT when the caller will read it anyway.
+        options = (joinedload(Signer.organization),) if with_organization else ()
+        signer = session.get(Signer, signer_id, options=options)
         if signer is None:
             raise NotFound(f"Владелец сертификата № {signer_id} не найден")
         return signer
@@ -1062,7 +1066,7 @@ class Workflow:
         now = self.clock()
 
         def work(session: Session) -> int:
-            signer = self._signer(session, signer_id)
+            signer = self._signer(session, signer_id, with_organization=True)
             has_open = session.execute(
                 select(RekeyRequest.id).where(
                     RekeyRequest.signer_id == signer_id,

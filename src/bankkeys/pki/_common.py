@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import UTC, datetime
@@ -45,6 +46,14 @@ def check_serial(serial: int) -> int:
 
 def key_identifier(spki_der: bytes) -> bytes:
     """RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value."""
+    if not isinstance(spki_der, bytes | bytearray | memoryview):
+        raise ParseError(f"открытый ключ: ожидались байты DER, получено {type(spki_der).__name__}")
+    return _key_identifier(bytes(spki_der))
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_identifier(spki_der: bytes) -> bytes:
+    # Pure function of the bytes; the CA computes it for the same keys again and again.
     info = _asn1.load(keys.PublicKeyInfo, spki_der, "открытый ключ")
     bits = info["public_key"]
     return hashlib.sha1(bits.contents[1:], usedforsecurity=False).digest()

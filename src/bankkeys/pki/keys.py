@@ -7,6 +7,7 @@ ECDSA private keys the scalar big-endian (SEC 1).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from asn1crypto import pem
@@ -67,6 +68,16 @@ def encode_public_key_info(spec: KeySpec, public: bytes) -> bytes:
 
 def decode_public_key_info(der: bytes) -> tuple[KeySpec, bytes]:
     """Read a SubjectPublicKeyInfo back: the key's spec and its raw public key (validated)."""
+    if not isinstance(der, bytes | bytearray | memoryview):
+        raise ParseError(f"открытый ключ: ожидались байты DER, получено {type(der).__name__}")
+    return _decode_public_key_info(bytes(der))
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_public_key_info(der: bytes) -> tuple[KeySpec, bytes]:
+    # A pure function of the bytes, and the point check is the costly part: the same keys come
+    # back (the CA's own, a request's key again at issuance), so each is parsed and checked once.
+    # Failures raise and are not cached.
     info = _asn1.load(keys.PublicKeyInfo, der, "открытый ключ (SubjectPublicKeyInfo)")
     return public_key_from_asn1(info)
 

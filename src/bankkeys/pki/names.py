@@ -7,8 +7,11 @@ e-mail an IA5String, everything else a UTF8String.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
 from typing import Any, Final
+
+from asn1crypto import parser as asn1_parser
 
 from bankkeys.pki import _asn1
 from bankkeys.pki._asn1 import core, x509
@@ -99,23 +102,33 @@ class Name:
 
 def name_to_asn1(name: Name) -> Any:
     """The asn1crypto ``Name`` of a :class:`Name` (one attribute per RDN, fixed order)."""
-    rdns = []
-    for field, attr, _oid in _ATTRIBUTES:
-        value = getattr(name, field)
-        if value is None:
-            continue
-        rdns.append(
-            x509.RelativeDistinguishedName(
-                [x509.NameTypeAndValue({"type": attr, "value": _encode_value(field, value)})]
-            )
-        )
-    for oid, text in name.other:
-        rdns.append(
-            x509.RelativeDistinguishedName(
-                [x509.NameTypeAndValue({"type": oid, "value": core.UTF8String(text)})]
-            )
-        )
-    return x509.Name.load(x509.Name(name="", value=x509.RDNSequence(rdns)).dump())
+    return x509.Name.load(_name_der(name))
+
+
+@functools.lru_cache(maxsize=1024)
+def _name_der(name: Name) -> bytes:
+    # Each RDN holds exactly one attribute, so its DER SET OF needs no sorting: the attributes
+    # are encoded one by one and wrapped with asn1crypto's own header encoder. Building the
+    # nested asn1crypto objects instead re-encodes the growing sequence on every append.
+    attributes = [
+        x509.NameTypeAndValue({"type": attr, "value": _encode_value(field, value)})
+        for field, attr, _oid in _ATTRIBUTES
+        if (value := getattr(name, field)) is not None
+    ]
+    attributes += [
+        x509.NameTypeAndValue({"type": oid, "value": core.UTF8String(text)})
+        for oid, text in name.other
+    ]
+    rdns = b"".join(_SET_OF(_asn1.dump(atv)) for atv in attributes)
+    return _SEQUENCE_OF(rdns)
+
+
+def _SET_OF(contents: bytes) -> bytes:
+    return bytes(asn1_parser.emit(0, 1, 17, contents))  # universal, constructed, SET
+
+
+def _SEQUENCE_OF(contents: bytes) -> bytes:
+    return bytes(asn1_parser.emit(0, 1, 16, contents))  # universal, constructed, SEQUENCE
 
 
 def _encode_value(field: str, value: str) -> Any:
@@ -157,7 +170,7 @@ def _text_of_unknown(value: Any) -> str:
 
 def name_to_der(name: Name) -> bytes:
     """DER of a Name."""
-    return _asn1.dump(name_to_asn1(name))
+    return _name_der(name)
 
 
 def name_from_der(der: bytes) -> Name:
