@@ -4,6 +4,7 @@ local UI on the embedded defaults, prints where to click, and stops cleanly on C
 from __future__ import annotations
 
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import httpx
 from journey_support import free_port
+
+SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
 
 
 def _wait_for_guide(proc: subprocess.Popen[str], out: Path, deadline: float) -> str:
@@ -50,6 +53,10 @@ def test_demo_starts_both_servers_prints_the_guide_and_stops_on_ctrl_c(tmp_path:
                 assert launched.status_code == 303, launched.text
                 home = http.get(f"http://127.0.0.1:{ui_port}/")
                 assert home.status_code in (200, 303)
+                tokens = http.get(f"http://127.0.0.1:{ui_port}/tokens").text
+                assert "Флешка (демо)" in tokens, tokens  # the workstation sees the demo tokens
+                if shutil.which("softhsm2-util") and Path(SOFTHSM).exists():
+                    assert "SoftHSM2" in guide and "Смарт-ключ демо" in tokens, tokens
             assert (tmp_path / "var" / "bankkeys.db").is_file()  # SQLite under var/
         finally:
             proc.send_signal(signal.SIGINT)
