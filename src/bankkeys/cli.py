@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 import bankkeys
+from bankkeys.tokens.cli import token_app
 
 app = typer.Typer(
     name="bankkeys",
@@ -15,7 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console()
-app.add_typer(__import__("bankkeys.tokens.cli").tokens.cli.token_app, name="token")
+app.add_typer(token_app, name="token")
 app.add_typer(__import__("bankkeys.bank.cli").bank.cli.db_app, name="db")
 app.add_typer(__import__("bankkeys.bank.cli").bank.cli.ca_app, name="ca")
 app.add_typer(__import__("bankkeys.bank.cli").bank.cli.bank_app, name="bank")
