@@ -29,7 +29,7 @@ from typing import Any, Final
 
 from bankkeys.payments import keys as k
 from bankkeys.payments.errors import CanonicalFormError, DocumentRef, ValidationError
-from bankkeys.payments.jsonform import BUDGET_NAMES, PARTY_NAMES
+from bankkeys.payments.jsonform import BUDGET_NAMES, PARTY_NAMES, budget_json, party_json
 from bankkeys.payments.model import PaymentOrder
 from bankkeys.payments.validate import order_from_fields, validate_order
 
@@ -42,45 +42,20 @@ def _encode(obj: dict[str, Any]) -> bytes:
 
 
 def _object(order: PaymentOrder) -> dict[str, Any]:
-    fields = k.order_fields(order)
-
-    def party(prefix: str) -> dict[str, str]:
-        return {n: fields[prefix + s] for n, s in zip(PARTY_NAMES, k.PARTY_SUFFIXES, strict=True)}
-
-    budget = order.budget
     return {
         "format": FORMAT_TAG,
         "number": order.number,
         "date": order.date.isoformat(),
         "amount_kopecks": order.amount_kopecks,
-        "payer": party(k.PAYER),
-        "payee": party(k.PAYEE),
+        "payer": party_json(order.payer),
+        "payee": party_json(order.payee),
         "purpose": order.purpose,
         "priority": order.priority,
         "operation_kind": order.operation_kind,
         "payment_kind": order.payment_kind,
         "uin": order.uin,
         "due_date": order.due_date.isoformat() if order.due_date else None,
-        "budget": (
-            dict(
-                zip(
-                    BUDGET_NAMES,
-                    (
-                        budget.drawer_status,
-                        budget.kbk,
-                        budget.oktmo,
-                        budget.basis,
-                        budget.period,
-                        budget.document_number,
-                        budget.document_date,
-                        budget.payment_type,
-                    ),
-                    strict=True,
-                )
-            )
-            if budget
-            else None
-        ),
+        "budget": budget_json(order.budget) if order.budget else None,
     }
 
 

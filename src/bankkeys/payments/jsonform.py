@@ -211,32 +211,12 @@ def import_json(data: bytes) -> tuple[ImportedDocument, ...]:
     return tuple(results)
 
 
-def _party_json(party: Party) -> dict[str, str]:
-    values = (
-        party.name,
-        party.inn,
-        party.kpp,
-        party.account,
-        party.bank_name,
-        party.bank_city,
-        party.bic,
-        party.correspondent_account,
-    )
-    return dict(zip(PARTY_NAMES, values, strict=True))
+def party_json(party: Party) -> dict[str, str]:
+    return dict(zip(PARTY_NAMES, party.values(), strict=True))
 
 
-def _budget_json(budget: BudgetFields) -> dict[str, str]:
-    values = (
-        budget.drawer_status,
-        budget.kbk,
-        budget.oktmo,
-        budget.basis,
-        budget.period,
-        budget.document_number,
-        budget.document_date,
-        budget.payment_type,
-    )
-    return dict(zip(BUDGET_NAMES, values, strict=True))
+def budget_json(budget: BudgetFields) -> dict[str, str]:
+    return dict(zip(BUDGET_NAMES, budget.values(), strict=True))
 
 
 def order_json(order: PaymentOrder) -> dict[str, object]:
@@ -245,15 +225,15 @@ def order_json(order: PaymentOrder) -> dict[str, object]:
         "number": order.number,
         "date": order.date.isoformat(),
         "amount": k.format_amount(order.amount_kopecks),
-        "payer": _party_json(order.payer),
-        "payee": _party_json(order.payee),
+        "payer": party_json(order.payer),
+        "payee": party_json(order.payee),
         "purpose": order.purpose,
         "priority": order.priority,
         "operation_kind": order.operation_kind,
         "payment_kind": order.payment_kind,
         "uin": order.uin,
         "due_date": order.due_date.isoformat() if order.due_date else None,
-        "budget": _budget_json(order.budget) if order.budget else None,
+        "budget": budget_json(order.budget) if order.budget else None,
     }
 
 

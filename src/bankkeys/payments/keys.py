@@ -82,17 +82,7 @@ def format_date(value: date) -> str:
 
 
 def _party_fields(prefix: str, party: Party) -> dict[str, str]:
-    values = (
-        party.name,
-        party.inn,
-        party.kpp,
-        party.account,
-        party.bank_name,
-        party.bank_city,
-        party.bic,
-        party.correspondent_account,
-    )
-    return {prefix + suffix: value for suffix, value in zip(PARTY_SUFFIXES, values, strict=True)}
+    return {prefix + suffix: v for suffix, v in zip(PARTY_SUFFIXES, party.values(), strict=True)}
 
 
 def order_fields(order: PaymentOrder) -> dict[str, str]:
@@ -114,20 +104,5 @@ def order_fields(order: PaymentOrder) -> dict[str, str]:
     }
     budget = order.budget
     if budget is not None:
-        fields |= dict(
-            zip(
-                BUDGET_KEYS,
-                (
-                    budget.drawer_status,
-                    budget.kbk,
-                    budget.oktmo,
-                    budget.basis,
-                    budget.period,
-                    budget.document_number,
-                    budget.document_date,
-                    budget.payment_type,
-                ),
-                strict=True,
-            )
-        )
+        fields |= dict(zip(BUDGET_KEYS, budget.values(), strict=True))
     return fields

@@ -28,6 +28,19 @@ class Party:
     bic: str
     correspondent_account: str
 
+    def values(self) -> tuple[str, ...]:
+        """The fields in declaration order: the order of the 1C key suffixes and JSON names."""
+        return (
+            self.name,
+            self.inn,
+            self.kpp,
+            self.account,
+            self.bank_name,
+            self.bank_city,
+            self.bic,
+            self.correspondent_account,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class BudgetFields:
@@ -41,6 +54,19 @@ class BudgetFields:
     document_number: str  # ПоказательНомера (108)
     document_date: str  # ПоказательДаты (109): a date or "0", so text
     payment_type: str  # ПоказательТипа (110)
+
+    def values(self) -> tuple[str, ...]:
+        """The fields in declaration order: the order of the 1C keys and JSON names."""
+        return (
+            self.drawer_status,
+            self.kbk,
+            self.oktmo,
+            self.basis,
+            self.period,
+            self.document_number,
+            self.document_date,
+            self.payment_type,
+        )
 
 
 @dataclass(frozen=True, slots=True)
