@@ -6,58 +6,30 @@ profile stands at any time, from the bank's status and the tokens' contents.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from bankkeys.client.cli_common import HomeOption, console, friendly
+from bankkeys.client.cli_common import service_at as _service
 from bankkeys.client.devices import PresentToken
 from bankkeys.client.errors import ClientError, TokenNeeded
 from bankkeys.client.home import ClientHome
 from bankkeys.client.models import RekeyRequest
 from bankkeys.client.progress import OLD_DEVICE_ADVICE, UNPLUG_WARNING, Stage
 from bankkeys.client.service import ClientService, ProfileState
-from bankkeys.pki.errors import PkiError
-from bankkeys.tokens import DefaultPinRefused, TokenError
+from bankkeys.tokens import DefaultPinRefused
 
 client_app = typer.Typer(
     name="client",
     help="Рабочее место клиента: подключение к банку, перегенерация ключей, получение сертификата.",
     no_args_is_help=True,
 )
-console = Console()
-P = ParamSpec("P")
 R = TypeVar("R")
-
-HomeOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--home", help="Папка настроек (по умолчанию BANKKEYS_CLIENT_HOME или ~/.config/bankkeys)"
-    ),
-]
-
-
-def _service(home: Path | None) -> ClientService:
-    return ClientService(ClientHome(home))
-
-
-def friendly(func: Callable[P, R]) -> Callable[P, R]:
-    """Typed errors become one red line in Russian and exit code 1; nothing is lost."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except (ClientError, TokenError, PkiError) as exc:
-            console.print(f"[bold red]{exc}[/bold red]")
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 def _date(value: object) -> str:

@@ -3,18 +3,15 @@ client's command line (registered in :mod:`bankkeys.client.cli`)."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from bankkeys.client.errors import ClientError
-from bankkeys.client.home import ClientHome
+from bankkeys.client.cli_common import HomeOption, console, friendly
+from bankkeys.client.cli_common import service_at as _service
 from bankkeys.client.payments import (
     PaymentClient,
     PaymentFile,
@@ -22,40 +19,10 @@ from bankkeys.client.payments import (
     read_payment_file,
     statuses_file,
 )
-from bankkeys.client.service import ClientService
 from bankkeys.payments import ImportedDocument
 from bankkeys.payments.keys import format_amount
-from bankkeys.pki.errors import PkiError
-from bankkeys.tokens import TokenError
 
-console = Console()
 STYLE = {"accepted": "green", "awaiting_second": "yellow", "refused": "red"}
-P = ParamSpec("P")
-R = TypeVar("R")
-HomeOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--home", help="Папка настроек (по умолчанию BANKKEYS_CLIENT_HOME или ~/.config/bankkeys)"
-    ),
-]
-
-
-def _service(home: Path | None) -> ClientService:
-    return ClientService(ClientHome(home))
-
-
-def friendly(func: Callable[P, R]) -> Callable[P, R]:
-    """Typed errors become one red line in Russian and exit code 1 (as the other commands)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except (ClientError, TokenError, PkiError) as exc:
-            console.print(f"[bold red]{exc}[/bold red]")
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 def _documents_table(loaded: PaymentFile) -> Table:
