@@ -8,7 +8,8 @@ httpx does, from ``HTTPS_PROXY``/``HTTP_PROXY`` (seed 004: "Работа чер�
 from __future__ import annotations
 
 import base64
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -68,6 +69,18 @@ class BankApi:
         if response.status_code >= 400:
             raise _refusal(response)
         return response
+
+    def call(
+        self,
+        method: Literal["GET", "POST"],
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """A signed-in GET or POST (JSON body, query parameters) for callers that read the answer
+        themselves (payments); refusals and network failures are the same typed errors."""
+        return self._send(method, path, json=json, params=params)
 
     def _json(self, model: type[T], method: str, path: str, **kw: Any) -> T:
         response = self._send(method, path, **kw)

@@ -239,7 +239,7 @@ class PaymentClient:
                         for s in chunk
                     ]
                 }
-                response = api._send("POST", f"{API}/payments", json=body)
+                response = api.call("POST", f"{API}/payments", json=body)
                 answer = _parse(_BatchAnswer, response.json(), response.status_code)
                 if len(answer.results) != len(chunk):
                     raise BankRefused(200, "BadAnswer", "Банк ответил не на все документы")
@@ -253,7 +253,7 @@ class PaymentClient:
     def export(self, bank_id: str | None = None, **params: str) -> bytes:
         """The bank's statuses of the organization's documents as a 1C file (Windows-1251)."""
         with self.service.session(bank_id) as (_chosen, _entry, api):
-            return api._send("GET", f"{API}/payments/export", params=params).content
+            return api.call("GET", f"{API}/payments/export", params=params).content
 
 
 def _parse(model: type[_BatchAnswer], value: Any, status: int) -> _BatchAnswer:
