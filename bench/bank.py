@@ -7,6 +7,8 @@ Figures, on SQLite (file, WAL) and PostgreSQL (127.0.0.1, a fresh database):
   and the certificate issued by the CA («Получен новый сертификат»). Client-side work (key
   generation, signing the request) is done before the clock starts. Several threads, one
   connection each, as several app servers would.
+* ``bank CPU ms/request`` — the CPU time of the bank's processes (or threads) per request, the
+  database server's not included: the figure that does not move with the machine's load.
 * ``tick over N certificates`` — one ``bankkeys bank tick`` over N certificates whose notAfter are
   spread over the next year (about N/12 enter the renewal window): the first tick queues their
   notices, the second finds nothing new (the idempotent steady state).
@@ -25,6 +27,7 @@ import json
 import multiprocessing
 import os
 import platform
+import resource
 import sys
 import tempfile
 import threading
@@ -250,14 +253,20 @@ def requests_per_second(target: Target, n: int, workers: int, mode: str) -> dict
         ca = load_ca(db, signer)
         work = prepare(db, ca, n)
         slices = [work[k::workers] for k in range(workers)]
+        load_before = os.getloadavg()[0]
         if mode == "thread":
+            cpu_before = _cpu_seconds(resource.RUSAGE_SELF)
             start = time.perf_counter()
             errors = run_threads(db, ca, slices)
+            elapsed = time.perf_counter() - start
+            cpu = _cpu_seconds(resource.RUSAGE_SELF) - cpu_before
         else:
             db.dispose()  # forked children open their own connections
+            cpu_before = _cpu_seconds(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             errors = run_processes(target.url, ca, slices)
-        elapsed = time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_before
         if errors:
             raise RuntimeError("; ".join(errors))
         with db.transaction() as s:
@@ -274,10 +283,19 @@ def requests_per_second(target: Target, n: int, workers: int, mode: str) -> dict
             "mode": mode,
             "seconds": elapsed,
             "per_second": n / elapsed,
+            # The bank processes' own CPU time (not the database server's): on a shared, loaded
+            # machine this, unlike requests/s, does not depend on what else is running.
+            "cpu_ms_per_request": cpu * 1000 / n,
+            "load_average": [load_before, os.getloadavg()[0]],
             "key": f"{key_spec().family}:{key_spec().curve}",
         }
     finally:
         db.dispose()
+
+
+def _cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 # --- tick ----------------------------------------------------------------------------------------
@@ -401,6 +419,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{kind:>10}: {r['per_second']:8.1f} requests/s accepted+approved+issued "
             f"({r['requests']} in {r['seconds']:.2f} s, {r['workers']} {r['mode']}es, {r['key']})"
+        )
+        print(
+            f"{'':>10}  bank CPU {r['cpu_ms_per_request']:.1f} ms/request; load average "
+            f"{r['load_average'][0]:.1f} -> {r['load_average'][1]:.1f}"
         )
         print(
             f"{'':>10}  tick over {t['certificates']} certificates: "

@@ -104,3 +104,13 @@ def test_rolled_back_work_leaves_no_events(db: Database) -> None:
     assert _chain(db) == ["a1", "a3"]
     with db.transaction() as s:
         assert s.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == 2
+
+
+def test_reading_takes_no_write_lock_and_keeps_nothing(db: Database) -> None:
+    with db.reading() as r:
+        before = r.execute(select(AuditHead.seq)).scalar_one()
+        with db.transaction() as w:  # a writer commits while the reader is open
+            _append(w, 0)
+        _append(r, 1)  # queued in a read-only unit of work: rolled back, never written
+    assert before == 0
+    assert _chain(db) == ["a0"]

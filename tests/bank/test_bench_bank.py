@@ -32,6 +32,8 @@ def test_bench_reports_every_figure(mode: str) -> None:
     for result in report["results"].values():
         req, tick = result["requests"], result["tick"]
         assert req["requests"] == 6 and req["per_second"] > 0 and req["mode"] == mode
+        # The bank's own CPU per request is measured (processes: the children's CPU).
+        assert req["cpu_ms_per_request"] > 0 and len(req["load_average"]) == 2
         assert tick["certificates"] == 240
         # notAfter spread over a year: those within 30 days are noticed once, then none.
         assert 15 <= tick["first_notices"] <= 25 and tick["steady_notices"] == 0

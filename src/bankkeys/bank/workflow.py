@@ -1064,6 +1064,9 @@ class Workflow:
         ]
         inspector = self.inspector
         now = self.clock()
+        ahead = None
+        if path.signed_by_current_key and self.db.dialect == "sqlite":
+            ahead = self._inspect_ahead(inspector, signer_id, submitted, now)
 
         def work(session: Session) -> int:
             signer = self._signer(session, signer_id, with_organization=True)
@@ -1086,9 +1089,12 @@ class Workflow:
                         "после истечения срока — личное обращение в банк"
                     )
             # Signatures and proof of possession, the CMS checked against the current certificate.
-            evidence = inspector.inspect(
-                submitted, signer_certificate=current.der if current is not None else None
-            )
+            if ahead is not None and current is not None and ahead[0] == current.der:
+                evidence = ahead[1]  # checked against this very certificate just before
+            else:
+                evidence = inspector.inspect(
+                    submitted, signer_certificate=current.der if current is not None else None
+                )
             auth = path.authenticate(session, signer, evidence, now, activation_code, current)
             check_subject(evidence.subject, signer, signer.organization)
             fp = fingerprint(evidence.public_key_info)
@@ -1135,6 +1141,22 @@ class Workflow:
             return req.id
 
         return self._run(Action.SUBMIT_REQUEST, actor, work)
+
+    def _inspect_ahead(
+        self, inspector: RequestInspector, signer_id: int, submitted: bytes, now: datetime
+    ) -> tuple[bytes, RequestEvidence] | None:
+        """SQLite's write lock covers the whole database: the signatures, the costly part, are
+        checked before it is taken, against the current certificate read just before. The
+        transaction reads the certificate again and uses this result only for the same one."""
+        with self.db.reading() as session:
+            current = _current_certificate_row(session, signer_id, now)
+            der = current.der if current is not None else None
+        if der is None:
+            return None
+        try:
+            return der, inspector.inspect(submitted, signer_certificate=der)
+        except BankError:
+            return None  # refused (and recorded) by the checks inside the transaction
 
     @_refusals_audited(Action.RECORD_PRINTED)
     def record_printed(
@@ -1293,6 +1315,7 @@ class Workflow:
         the CA issue the certificate in the same transaction."""
         authorize(actor, Action.APPROVE)
         required = 2 if self.policy.four_eyes else 1
+        ahead = self._sign_ahead(request_id, required) if self.db.dialect == "sqlite" else None
 
         def work(session: Session) -> ApprovalOutcome:
             req = self._lock_request(session, request_id)
@@ -1312,7 +1335,11 @@ class Workflow:
             count = len(done) + 1
             # The CA signs before the audit chain head is locked: the head serialises every
             # transaction of the bank, so it is held only for the short writes at the end.
-            signed = self._sign(req, now) if count >= required and self.ca is not None else None
+            signed = (
+                self._reuse_or_sign(req, now, ahead)
+                if count >= required and self.ca is not None
+                else None
+            )
             self._audit(
                 session,
                 actor,
@@ -1346,15 +1373,54 @@ class Workflow:
 
         return self._run(Action.ISSUE, actor, work)
 
-    def _sign(self, req: RekeyRequest, now: datetime) -> _Signed:
-        """The CA signs the certificate in memory; nothing exists outside this process until
-        :meth:`_record_issue` writes it in the caller's transaction."""
+    def _sign_ahead(self, request_id: int, required: int) -> tuple[str, bytes, _Signed] | None:
+        """SQLite's write lock covers the whole database: the CA signs before it is taken, from
+        the request as read just before. Used only if the transaction finds the same subject,
+        key and validity; otherwise discarded (it never left this process)."""
+        if self.ca is None:
+            return None
+        with self.db.reading() as session:
+            req = session.get(RekeyRequest, request_id)
+            if req is None or req.state != RequestState.DOCUMENTS_RECEIVED:
+                return None
+            approvals = session.execute(
+                select(func.count()).select_from(Approval).where(Approval.request_id == req.id)
+            ).scalar_one()
+            if approvals + 1 < required:
+                return None  # this approval will not complete the count
+            try:
+                return req.subject_json, req.public_key_info, self._sign(req, self.clock())
+            except BankError:
+                return None  # the transaction meets the same problem and reports it
+
+    def _reuse_or_sign(
+        self, req: RekeyRequest, now: datetime, ahead: tuple[str, bytes, _Signed] | None
+    ) -> _Signed:
+        if ahead is not None:
+            subject_json, public_key_info, signed = ahead
+            if (
+                subject_json == req.subject_json
+                and public_key_info == req.public_key_info
+                and (signed.not_before, signed.not_after) == self._validity(now)
+            ):
+                return signed
+        return self._sign(req, now)
+
+    def _validity(self, now: datetime) -> tuple[datetime, datetime]:
         if self.ca is None:
             raise CaError("УЦ банка не настроен: выполните «bankkeys ca init»")
         not_before = now.replace(microsecond=0)
         not_after = min(not_before + self.policy.validity, self.ca.not_after)
         if not_after <= not_before:
             raise CaError("Срок действия сертификата УЦ истёк")
+        return not_before, not_after
+
+    def _sign(self, req: RekeyRequest, now: datetime) -> _Signed:
+        """The CA signs the certificate in memory; nothing exists outside this process until
+        :meth:`_record_issue` writes it in the caller's transaction."""
+        if self.ca is None:
+            raise CaError("УЦ банка не настроен: выполните «bankkeys ca init»")
+        not_before, not_after = self._validity(now)
         serial = secrets.randbits(127) | (1 << 126)  # positive, 16 bytes, never zero
         der = self.ca.issue(
             IssuanceOrder(

@@ -53,8 +53,13 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+READ_ONLY = "bankkeys_read_only"
+
+
 def _sqlite_on_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only unit of work begins DEFERRED: in WAL mode it reads beside the writer.
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 @dataclass
@@ -73,6 +78,17 @@ class Database:
         """One unit of work: commits on success, rolls back on any error."""
         with self.sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A unit of work that only reads and is always rolled back. On SQLite it does not take
+        the database-wide write lock, so slow work can be prepared from it beside the writers."""
+        with self.sessions() as session:
+            session.connection(execution_options={READ_ONLY: True})
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()
