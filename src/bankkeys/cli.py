@@ -55,6 +55,7 @@ def demo(
 
 
 app.add_typer(__import__("bankkeys.server.cli").server.cli.config_app, name="config")
+app.add_typer(__import__("bankkeys.server.docs_cli").server.docs_cli.docs_app, name="docs")
 
 
 if __name__ == "__main__":
