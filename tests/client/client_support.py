@@ -105,10 +105,13 @@ class Person:
     last_step: int = 0
 
     def code(self) -> str:
-        """A TOTP code for a step not used yet (the bank accepts each step once, ±1 drift)."""
+        """A TOTP code for a step not used yet (the bank accepts each step once, ±1 drift).
+
+        The current or the next step, never the previous one: a code of the previous step may
+        fall out of the bank's window while a loaded machine gets from typing to checking."""
         while True:
             current = int(time.time()) // 30
-            step = max(self.last_step + 1, current - 1)
+            step = max(self.last_step + 1, current)
             if step <= current + 1:
                 self.last_step = step
                 return pyotp.TOTP(self.totp_secret).generate_otp(step)

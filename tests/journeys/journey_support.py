@@ -187,20 +187,6 @@ def new_page(browser: Any, shots: tuple[str, bool, str]) -> Any:
 # --------------------------------------------------------------------------- steps
 
 
-def fresh_code(person: Person) -> str:
-    """The TOTP code of the current 30-second step, never one used before. (``Person.code`` may
-    pick the previous step, which a loaded machine can push out of the bank's ±1 window between
-    typing and checking.)"""
-    import pyotp
-
-    while True:
-        step = int(time.time()) // 30
-        if step > person.last_step:
-            person.last_step = step
-            return pyotp.TOTP(person.totp_secret).generate_otp(step)
-        time.sleep(0.5)
-
-
 def client_sign_in(page: Any, ui: Ui, bank: Bank, person: Person, *, shots: bool = True) -> None:
     """Connect the workstation to the bank, sign in with password and one-time code."""
     page.goto(ui.url)
@@ -215,7 +201,7 @@ def client_sign_in(page: Any, ui: Ui, bank: Bank, person: Person, *, shots: bool
     if shots:
         page.shots("login")
     page.click("#sign-in")
-    page.fill("#code", fresh_code(person))
+    page.fill("#code", person.code())
     if shots:
         page.shots("second-factor")
     page.click("#confirm-code")
@@ -231,7 +217,7 @@ def console_sign_in(page: Any, bank: Bank, staff: Person, *, shots: bool = False
         page.shots("console-login")
     page.click("button[type=submit]")
     page.wait_for_selector("input[name=code]")
-    page.fill("input[name=code]", fresh_code(staff))
+    page.fill("input[name=code]", staff.code())
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r".*/console/$"))
 
