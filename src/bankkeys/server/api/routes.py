@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bankkeys.bank.store.models import Certificate, RekeyRequest
 from bankkeys.bank.store.models import Signer as SignerRow
@@ -85,18 +86,23 @@ def _not_found() -> ApiError:
     return ApiError(404, "NotFound", NOT_FOUND_MESSAGE)
 
 
+def _own_request(session: Session, caller: Principal, request_id: int) -> RekeyRequest:
+    """The caller's request; another signer's reads as absent (404, ids do not leak)."""
+    req = views.own_request(session, request_id, caller.signer_id)
+    if req is None:
+        raise _not_found()
+    return req
+
+
 def _own_request_view(ctx: ServerContext, caller: Principal, request_id: int) -> s.RequestView:
     with ctx.db.transaction() as session:
-        req = views.own_request(session, request_id, caller.signer_id)
-        if req is None:
-            raise _not_found()
+        req = _own_request(session, caller, request_id)
         return views.request_view(session, ctx.workflow, req)
 
 
 def _check_own(ctx: ServerContext, caller: Principal, request_id: int) -> None:
     with ctx.db.transaction() as session:
-        if views.own_request(session, request_id, caller.signer_id) is None:
-            raise _not_found()
+        _own_request(session, caller, request_id)
 
 
 # --- sign-in -------------------------------------------------------------------------------------
@@ -247,9 +253,7 @@ def get_document(
 ) -> Response:
     """The printable document (PDF); the same request always gives the same bytes."""
     with ctx.db.transaction() as session:
-        req = views.own_request(session, request_id, caller.signer_id)
-        if req is None:
-            raise _not_found()
+        req = _own_request(session, caller, request_id)
         pdf = documents.render(session, ctx.settings, req, DocumentKind(kind.value))
     return Response(
         pdf,
@@ -273,9 +277,7 @@ def printed(
 ) -> s.RequestView:
     """Note that the client printed the document (the bank keeps the hash of its rendering)."""
     with ctx.db.transaction() as session:
-        req = views.own_request(session, request_id, caller.signer_id)
-        if req is None:
-            raise _not_found()
+        req = _own_request(session, caller, request_id)
         pdf = documents.render(session, ctx.settings, req, DocumentKind(kind.value))
     ctx.workflow.record_printed(
         caller.actor, request_id, DocumentKind(kind.value), content=pdf, copies=body.copies
@@ -295,9 +297,7 @@ def sign_act(
     """Remote renewal: the acceptance act signed with the current key instead of paper."""
     signature = _b64(body.signature, "signature")
     with ctx.db.transaction() as session:
-        req = views.own_request(session, request_id, caller.signer_id)
-        if req is None:
-            raise _not_found()
+        req = _own_request(session, caller, request_id)
         act = documents.render(session, ctx.settings, req, DocumentKind.ACCEPTANCE_ACT)
     ctx.workflow.sign_act_electronically(caller.actor, request_id, act=act, signature=signature)
     return _own_request_view(ctx, caller, request_id)
@@ -330,8 +330,7 @@ def confirm_installation(request_id: RequestId, ctx: Ctx, caller: Signer) -> s.R
 
 def _issued(ctx: ServerContext, caller: Principal, request_id: int) -> Certificate:
     with ctx.db.transaction() as session:
-        if views.own_request(session, request_id, caller.signer_id) is None:
-            raise _not_found()
+        _own_request(session, caller, request_id)
         cert = session.execute(
             select(Certificate).where(Certificate.request_id == request_id)
         ).scalar_one_or_none()
