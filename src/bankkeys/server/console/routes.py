@@ -342,14 +342,15 @@ def request_page(
     )
 
 
-def _act(ctx: ServerContext, request_id: int, work: Callable[[], object]) -> Response:
+def _act(page: str, work: Callable[[], object]) -> Response:
+    """Do it and go back to ``page``, with the bank's refusal shown there if it refused."""
     try:
         work()
     except BankError as exc:
         from urllib.parse import quote
 
-        return redirect(f"/console/requests/{request_id}?error={quote(str(exc))}")
-    return redirect(f"/console/requests/{request_id}")
+        return redirect(f"{page}?error={quote(str(exc))}")
+    return redirect(page)
 
 
 @router.post("/console/requests/{request_id}/documents")
@@ -363,8 +364,7 @@ def receive_documents(
     check_csrf(user, csrf_token)
     chosen = [DocumentKind(k) for k in (kinds or []) if k in set(DocumentKind)]
     return _act(
-        ctx,
-        request_id,
+        f"/console/requests/{request_id}",
         lambda: ctx.workflow.receive_documents(user.actor, request_id, chosen),
     )
 
@@ -377,7 +377,9 @@ def approve(
     csrf_token: Annotated[str, Form(max_length=100)],
 ) -> Response:
     check_csrf(user, csrf_token)
-    return _act(ctx, request_id, lambda: ctx.workflow.approve(user.actor, request_id))
+    return _act(
+        f"/console/requests/{request_id}", lambda: ctx.workflow.approve(user.actor, request_id)
+    )
 
 
 @router.post("/console/requests/{request_id}/reject")
@@ -389,7 +391,10 @@ def reject(
     reason: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     check_csrf(user, csrf_token)
-    return _act(ctx, request_id, lambda: ctx.workflow.reject(user.actor, request_id, reason))
+    return _act(
+        f"/console/requests/{request_id}",
+        lambda: ctx.workflow.reject(user.actor, request_id, reason),
+    )
 
 
 # --- certificates, search, expiring, audit ----------------------------------------------------
@@ -446,13 +451,9 @@ def revoke(
         chosen = RevocationReason(reason)
     except ValueError:
         chosen = RevocationReason.UNSPECIFIED
-    try:
-        ctx.workflow.revoke(user.actor, serial, chosen)
-    except BankError as exc:
-        from urllib.parse import quote
-
-        return redirect(f"/console/signers/{signer_id}?error={quote(str(exc))}")
-    return redirect(f"/console/signers/{signer_id}")
+    return _act(
+        f"/console/signers/{signer_id}", lambda: ctx.workflow.revoke(user.actor, serial, chosen)
+    )
 
 
 @router.get("/console/search")
