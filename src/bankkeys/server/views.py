@@ -148,15 +148,20 @@ def document_url(request_id: int, kind: DocumentKind) -> str:
     return f"{API}/requests/{request_id}/documents/{kind}.pdf"
 
 
+def printed_documents(session: Session, request_id: int) -> dict[str, PrintedDocument]:
+    """The request's document records by kind (printed, received, signed electronically)."""
+    return {
+        d.kind: d
+        for d in session.execute(
+            select(PrintedDocument).where(PrintedDocument.request_id == request_id)
+        ).scalars()
+    }
+
+
 def request_view(session: Session, workflow: BankWorkflow, req: RekeyRequest) -> s.RequestView:
     now = workflow.clock()
     status = derive_status(load_facts(session, req.signer_id, now), now, workflow.policy)
-    docs = {
-        d.kind: d
-        for d in session.execute(
-            select(PrintedDocument).where(PrintedDocument.request_id == req.id)
-        ).scalars()
-    }
+    docs = printed_documents(session, req.id)
     required = PATHS[RenewalPathName(req.path)].required_documents
     cert = session.execute(
         select(Certificate.serial).where(Certificate.request_id == req.id)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from bankkeys.bank.ca import RevocationReason
 from bankkeys.bank.errors import BankError
 from bankkeys.bank.policy import RenewalPathName
-from bankkeys.bank.store.models import Certificate, PrintedDocument, RekeyRequest, Signer
+from bankkeys.bank.store.models import Certificate, RekeyRequest, Signer
 from bankkeys.bank.workflow import (
     ACTION_TEXT,
     DOCUMENT_TEXT,
@@ -301,12 +301,7 @@ def request_page(
         assert signer is not None
         now = ctx.clock()
         status = derive_status(load_facts(session, signer.id, now), now, ctx.workflow.policy)
-        docs = {
-            d.kind: d
-            for d in session.execute(
-                select(PrintedDocument).where(PrintedDocument.request_id == req.id)
-            ).scalars()
-        }
+        docs = views.printed_documents(session, req.id)
         required = PATHS[RenewalPathName(req.path)].required_documents
         subject = views.subject_from(req)
         old = session.get(Certificate, req.old_certificate_id) if req.old_certificate_id else None
