@@ -537,18 +537,16 @@ class SoftwareContainer:
                 raise ObjectNotFound()
 
     def change_user_pin(self, old_pin: str, new_pin: str) -> None:
-        self.policy.check("user", new_pin, None)  # before a try is spent
-        data_key = self._verify("user", old_pin)
-        try:
-            self._rewrap("user", new_pin, data_key, None)
-        finally:
-            softkeys.wipe(data_key)
+        self._change_pin("user", old_pin, new_pin)
 
     def change_admin_pin(self, old_pin: str, new_pin: str) -> None:
-        self.policy.check("admin", new_pin, None)  # before a try is spent
-        data_key = self._verify("admin", old_pin)
+        self._change_pin("admin", old_pin, new_pin)
+
+    def _change_pin(self, role: PinRole, old_pin: str, new_pin: str) -> None:
+        self.policy.check(role, new_pin, None)  # before a try is spent
+        data_key = self._verify(role, old_pin)
         try:
-            self._rewrap("admin", new_pin, data_key, None)
+            self._rewrap(role, new_pin, data_key, None)
         finally:
             softkeys.wipe(data_key)
 
