@@ -189,44 +189,75 @@ INL limb lt_ct(const limb *a, const limb *b, int n) {
 
 /* ---------------------------------------------------------------- modular arithmetic */
 
-INL void mod_add_impl(limb *r, const limb *a, const limb *b, const modulus *M, int n) {
-    limb t[MAXN], d[MAXN], carry = 0, borrow = 0;
-    for (int i = 0; i < n; i++) {
-        dlimb s = (dlimb)a[i] + b[i] + carry;
-        t[i] = (limb)s;
-        carry = (limb)(s >> 64);
+/* Carry chains: the x86-64 intrinsics compile to adc/sbb; elsewhere the double-width form. */
+#if defined(__x86_64__)
+#include <immintrin.h>
+INL unsigned char addc(unsigned char c, limb a, limb b, limb *r) {
+    unsigned long long t;
+    c = _addcarry_u64(c, a, b, &t);
+    *r = t;
+    return c;
+}
+INL unsigned char subb(unsigned char c, limb a, limb b, limb *r) {
+    unsigned long long t;
+    c = _subborrow_u64(c, a, b, &t);
+    *r = t;
+    return c;
+}
+#else
+INL unsigned char addc(unsigned char c, limb a, limb b, limb *r) {
+    dlimb z = (dlimb)a + b + c;
+    *r = (limb)z;
+    return (unsigned char)(z >> 64);
+}
+INL unsigned char subb(unsigned char c, limb a, limb b, limb *r) {
+    dlimb z = (dlimb)a - b - c;
+    *r = (limb)z;
+    return (unsigned char)((z >> 64) & 1);
+}
+#endif
+
+/* r = a + b mod m for a, b < m. For m = 2^(64n) - c (pm) the wrap is an addition of c. */
+INL void mod_add_impl(limb *r, const limb *a, const limb *b, const modulus *M, int n, int pm) {
+    limb t[MAXN], d[MAXN];
+    unsigned char carry = 0, c2 = 0;
+    for (int i = 0; i < n; i++) carry = addc(carry, a[i], b[i], &t[i]);
+    limb keep;
+    if (pm) {
+        /* t + c carries out exactly when a + b >= m (given no carry already) */
+        c2 = addc(0, t[0], M->c, &d[0]);
+        for (int i = 1; i < n; i++) c2 = addc(c2, t[i], 0, &d[i]);
+        keep = (limb)(carry | c2) - 1;
+    } else {
+        for (int i = 0; i < n; i++) c2 = subb(c2, t[i], M->m[i], &d[i]);
+        /* keep t when the sum did not overflow and t < m */
+        keep = (limb)0 - (limb)(c2 & (carry ^ 1));
     }
-    for (int i = 0; i < n; i++) {
-        dlimb s = (dlimb)t[i] - M->m[i] - borrow;
-        d[i] = (limb)s;
-        borrow = (limb)(s >> 64) & 1;
-    }
-    /* keep t when the sum did not overflow and t < m */
-    limb keep = (limb)0 - (borrow & (carry ^ 1));
     for (int i = 0; i < n; i++) r[i] = (t[i] & keep) | (d[i] & ~keep);
 }
 
-INL void mod_sub_impl(limb *r, const limb *a, const limb *b, const modulus *M, int n) {
-    limb t[MAXN], borrow = 0, carry = 0;
-    for (int i = 0; i < n; i++) {
-        dlimb s = (dlimb)a[i] - b[i] - borrow;
-        t[i] = (limb)s;
-        borrow = (limb)(s >> 64) & 1;
-    }
-    limb mask = (limb)0 - borrow;
-    for (int i = 0; i < n; i++) {
-        dlimb s = (dlimb)t[i] + (M->m[i] & mask) + carry;
-        r[i] = (limb)s;
-        carry = (limb)(s >> 64);
+/* r = a - b mod m for a, b < m */
+INL void mod_sub_impl(limb *r, const limb *a, const limb *b, const modulus *M, int n, int pm) {
+    limb t[MAXN];
+    unsigned char borrow = 0, c = 0;
+    for (int i = 0; i < n; i++) borrow = subb(borrow, a[i], b[i], &t[i]);
+    limb mask = (limb)0 - (limb)borrow;
+    if (pm) {
+        /* + m = - c mod 2^(64n); t >= 2^(64n) - m + 1 > c after a borrow, so no second borrow */
+        c = subb(0, t[0], M->c & mask, &r[0]);
+        for (int i = 1; i < n; i++) c = subb(c, t[i], 0, &r[i]);
+    } else {
+        for (int i = 0; i < n; i++) c = addc(c, t[i], M->m[i] & mask, &r[i]);
     }
 }
-
 
 /* r = a * b / R mod m (CIOS). a < R, b < m gives r < m. */
 INL void mont_mul_impl(limb *r, const limb *a, const limb *b, const modulus *M, int n) {
     limb t[MAXN + 2] = {0};
+    _Pragma("GCC unroll 16")
     for (int i = 0; i < n; i++) {
         limb carry = 0;
+        _Pragma("GCC unroll 16")
         for (int j = 0; j < n; j++) {
             dlimb z = (dlimb)a[j] * b[i] + t[j] + carry;
             t[j] = (limb)z;
@@ -238,6 +269,7 @@ INL void mont_mul_impl(limb *r, const limb *a, const limb *b, const modulus *M, 
         limb u = t[0] * M->minv;
         z = (dlimb)u * M->m[0] + t[0];
         carry = (limb)(z >> 64);
+        _Pragma("GCC unroll 16")
         for (int j = 1; j < n; j++) {
             z = (dlimb)u * M->m[j] + t[j] + carry;
             t[j - 1] = (limb)z;
@@ -248,12 +280,14 @@ INL void mont_mul_impl(limb *r, const limb *a, const limb *b, const modulus *M, 
         t[n] = t[n + 1] + (limb)(z >> 64);
     }
     limb d[MAXN], borrow = 0;
+    _Pragma("GCC unroll 16")
     for (int i = 0; i < n; i++) {
         dlimb s = (dlimb)t[i] - M->m[i] - borrow;
         d[i] = (limb)s;
         borrow = (limb)(s >> 64) & 1;
     }
     limb keep = (limb)0 - (borrow & ct_zero_mask(t[n]) & 1);
+    _Pragma("GCC unroll 16")
     for (int i = 0; i < n; i++) r[i] = (t[i] & keep) | (d[i] & ~keep);
 }
 
@@ -262,6 +296,7 @@ INL void mont_mul_impl(limb *r, const limb *a, const limb *b, const modulus *M, 
  * 2^(64n) = c (mod m) folds the high half of a product into the low half. */
 INL void pm_reduce(limb *r, const limb *t, const modulus *M, int n) {
     limb u[MAXN], carry = 0, c = M->c;
+    _Pragma("GCC unroll 16")
     for (int i = 0; i < n; i++) {
         dlimb z = (dlimb)t[n + i] * c + t[i] + carry;
         u[i] = (limb)z;
@@ -270,6 +305,7 @@ INL void pm_reduce(limb *r, const limb *t, const modulus *M, int n) {
     dlimb z = (dlimb)carry * c + u[0];
     u[0] = (limb)z;
     carry = (limb)(z >> 64);
+    _Pragma("GCC unroll 16")
     for (int i = 1; i < n; i++) {
         z = (dlimb)u[i] + carry;
         u[i] = (limb)z;
@@ -279,6 +315,7 @@ INL void pm_reduce(limb *r, const limb *t, const modulus *M, int n) {
     z = (dlimb)u[0] + (c & ((limb)0 - carry));
     u[0] = (limb)z;
     carry = (limb)(z >> 64);
+    _Pragma("GCC unroll 16")
     for (int i = 1; i < n; i++) {
         z = (dlimb)u[i] + carry;
         u[i] = (limb)z;
@@ -290,54 +327,64 @@ INL void pm_reduce(limb *r, const limb *t, const modulus *M, int n) {
     z = (dlimb)u[0] + c;
     v[0] = (limb)z;
     carry = (limb)(z >> 64);
+    _Pragma("GCC unroll 16")
     for (int i = 1; i < n; i++) {
         z = (dlimb)u[i] + carry;
         v[i] = (limb)z;
         carry = (limb)(z >> 64);
     }
     limb take = (limb)0 - carry;
+    _Pragma("GCC unroll 16")
     for (int i = 0; i < n; i++) r[i] = (v[i] & take) | (u[i] & ~take);
 }
 
+/* Product scanning (Comba): each column of the product summed into a three-limb accumulator,
+ * which the carry intrinsics keep in registers. */
+INL void mac(limb *c0, limb *c1, limb *c2, limb a, limb b) {
+    dlimb p = (dlimb)a * b;
+    unsigned char c = addc(0, *c0, (limb)p, c0);
+    c = addc(c, *c1, (limb)(p >> 64), c1);
+    *c2 += c;
+}
+
 INL void pm_mul_impl(limb *r, const limb *a, const limb *b, const modulus *M, int n) {
-    limb t[2 * MAXN];
-    for (int i = 0; i < n; i++) {
-        limb carry = 0;
-        for (int j = 0; j < n; j++) {
-            dlimb z = (dlimb)a[j] * b[i] + (i ? t[i + j] : 0) + carry;
-            t[i + j] = (limb)z;
-            carry = (limb)(z >> 64);
-        }
-        t[i + n] = carry;
+    limb t[2 * MAXN], c0 = 0, c1 = 0, c2 = 0;
+    _Pragma("GCC unroll 16")
+    for (int k = 0; k < 2 * n - 1; k++) {
+        for (int i = k < n ? 0 : k - n + 1; i <= (k < n ? k : n - 1); i++) mac(&c0, &c1, &c2, a[i], b[k - i]);
+        t[k] = c0;
+        c0 = c1;
+        c1 = c2;
+        c2 = 0;
     }
+    t[2 * n - 1] = c0;
     pm_reduce(r, t, M, n);
 }
 
 INL void pm_sqr_impl(limb *r, const limb *a, const modulus *M, int n) {
-    limb t[2 * MAXN] = {0};
-    for (int i = 0; i < n; i++) {
-        limb carry = 0;
-        for (int j = i + 1; j < n; j++) {
-            dlimb z = (dlimb)a[i] * a[j] + t[i + j] + carry;
-            t[i + j] = (limb)z;
-            carry = (limb)(z >> 64);
-        }
-        t[i + n] = carry;
+    limb t[2 * MAXN], c0 = 0, c1 = 0, c2 = 0;
+    /* the products a_i a_j, i < j, by columns */
+    t[0] = 0;
+    _Pragma("GCC unroll 16")
+    for (int k = 1; k < 2 * n - 2; k++) {
+        for (int i = k < n ? 0 : k - n + 1; i < k - i; i++) mac(&c0, &c1, &c2, a[i], a[k - i]);
+        t[k] = c0;
+        c0 = c1;
+        c1 = c2;
+        c2 = 0;
     }
-    limb top = 0;
-    for (int i = 0; i < 2 * n; i++) {
-        limb v = t[i];
-        t[i] = (v << 1) | top;
-        top = v >> 63;
-    }
-    limb carry = 0;
+    t[2 * n - 2] = c0;
+    t[2 * n - 1] = 0;
+    /* doubled, plus the squares on the diagonal */
+    unsigned char c = 0;
+    _Pragma("GCC unroll 16")
+    for (int k = 0; k < 2 * n; k++) c = addc(c, t[k], t[k], &t[k]);
+    c = 0;
+    _Pragma("GCC unroll 16")
     for (int i = 0; i < n; i++) {
         dlimb sq = (dlimb)a[i] * a[i];
-        dlimb z = (dlimb)t[2 * i] + (limb)sq + carry;
-        t[2 * i] = (limb)z;
-        z = (dlimb)t[2 * i + 1] + (limb)(sq >> 64) + (limb)(z >> 64);
-        t[2 * i + 1] = (limb)z;
-        carry = (limb)(z >> 64);
+        c = addc(c, t[2 * i], (limb)sq, &t[2 * i]);
+        c = addc(c, t[2 * i + 1], (limb)(sq >> 64), &t[2 * i + 1]);
     }
     pm_reduce(r, t, M, n);
 }
@@ -345,10 +392,10 @@ INL void pm_sqr_impl(limb *r, const limb *a, const modulus *M, int n) {
 /* One out-of-line instance per width; callers with a run-time width pick one per call. */
 static __attribute__((noinline)) void mont_mul4(limb *r, const limb *a, const limb *b, const modulus *M) { mont_mul_impl(r, a, b, M, 4); }
 static __attribute__((noinline)) void mont_mul8(limb *r, const limb *a, const limb *b, const modulus *M) { mont_mul_impl(r, a, b, M, 8); }
-static __attribute__((noinline)) void mod_add4(limb *r, const limb *a, const limb *b, const modulus *M) { mod_add_impl(r, a, b, M, 4); }
-static __attribute__((noinline)) void mod_add8(limb *r, const limb *a, const limb *b, const modulus *M) { mod_add_impl(r, a, b, M, 8); }
-static __attribute__((noinline)) void mod_sub4(limb *r, const limb *a, const limb *b, const modulus *M) { mod_sub_impl(r, a, b, M, 4); }
-static __attribute__((noinline)) void mod_sub8(limb *r, const limb *a, const limb *b, const modulus *M) { mod_sub_impl(r, a, b, M, 8); }
+static __attribute__((noinline)) void mod_add4(limb *r, const limb *a, const limb *b, const modulus *M) { mod_add_impl(r, a, b, M, 4, 0); }
+static __attribute__((noinline)) void mod_add8(limb *r, const limb *a, const limb *b, const modulus *M) { mod_add_impl(r, a, b, M, 8, 0); }
+static __attribute__((noinline)) void mod_sub4(limb *r, const limb *a, const limb *b, const modulus *M) { mod_sub_impl(r, a, b, M, 4, 0); }
+static __attribute__((noinline)) void mod_sub8(limb *r, const limb *a, const limb *b, const modulus *M) { mod_sub_impl(r, a, b, M, 8, 0); }
 static __attribute__((noinline)) void pm_mul4(limb *r, const limb *a, const limb *b, const modulus *M) { pm_mul_impl(r, a, b, M, 4); }
 static __attribute__((noinline)) void pm_mul8(limb *r, const limb *a, const limb *b, const modulus *M) { pm_mul_impl(r, a, b, M, 8); }
 static __attribute__((noinline)) void pm_sqr4(limb *r, const limb *a, const modulus *M) { pm_sqr_impl(r, a, M, 4); }
@@ -405,7 +452,51 @@ static void mod_pow(limb *r, const limb *a, const limb *e, const modulus *M, int
     wipe(tbl, sizeof tbl);
 }
 
-static void mod_inv(limb *r, const limb *a, const modulus *M, int n) { mod_pow(r, a, M->em2, M, n); }
+/* a^(2^k) */
+INL void pm_sqr_times(limb *r, const limb *a, int k, const modulus *M, int n) {
+    pm_sqr_impl(r, a, M, n);
+    for (int i = 1; i < k; i++) pm_sqr_impl(r, r, M, n);
+}
+
+/* a^(m-2) for m = 2^(64n) - c, c + 2 < 2^16: m - 2 is 64n - 16 ones followed by the 16 bits of
+ * 2^16 - c - 2. The ones come from x_(2^j) = a^(2^(2^j) - 1) by x_(2i) = x_i^(2^i) x_i, and the
+ * low bits one by one: 64n - 1 squarings and about 25 multiplications instead of the 4-bit
+ * window's 16n + 15. A fixed sequence for a public exponent: constant time in a. */
+INL void pm_inv_impl(limb *r, const limb *a, const modulus *M, int n) {
+    limb x[9][MAXN], t[MAXN], u[MAXN];
+    int top = n == 4 ? 7 : 8; /* x[top] = a^(2^128 - 1) or a^(2^256 - 1) */
+    memcpy(x[0], a, sizeof(limb) * (size_t)n);
+    for (int j = 1; j <= top; j++) {
+        pm_sqr_times(t, x[j - 1], 1 << (j - 1), M, n);
+        pm_mul_impl(x[j], t, x[j - 1], M, n);
+    }
+    /* 64n - 16 ones: x[top], then halving runs down to 16 */
+    memcpy(u, x[top], sizeof(limb) * (size_t)n);
+    for (int j = top - 1; j >= 4; j--) {
+        pm_sqr_times(t, u, 1 << j, M, n);
+        pm_mul_impl(u, t, x[j], M, n);
+    }
+    limb low = (limb)0x10000 - M->c - 2;
+    for (int i = 15; i >= 0; i--) {
+        pm_sqr_impl(u, u, M, n);
+        if ((low >> i) & 1) pm_mul_impl(u, u, a, M, n); /* public exponent bit */
+    }
+    memcpy(r, u, sizeof(limb) * (size_t)n);
+    wipe(x, sizeof x);
+    wipe(t, sizeof t);
+    wipe(u, sizeof u);
+}
+static __attribute__((noinline)) void pm_inv4(limb *r, const limb *a, const modulus *M) { pm_inv_impl(r, a, M, 4); }
+static __attribute__((noinline)) void pm_inv8(limb *r, const limb *a, const modulus *M) { pm_inv_impl(r, a, M, 8); }
+
+/* Constant-time inverse in the modulus' representation (Fermat) */
+static void mod_inv(limb *r, const limb *a, const modulus *M, int n) {
+    if (M->pm && M->c + 2 < 0x10000) {
+        if (n == 4) pm_inv4(r, a, M); else pm_inv8(r, a, M);
+    } else {
+        mod_pow(r, a, M->em2, M, n);
+    }
+}
 
 /* a / 2 mod m for a < m */
 static void mod_half(limb *a, const modulus *M, int n) {
@@ -542,33 +633,35 @@ INL void fe_sqr_t(limb *r, const limb *a, const modulus *M, int n, int pm) {
 #endif
 }
 
-INL void fe_add_t(limb *r, const limb *a, const limb *b, const modulus *M, int n) {
+INL void fe_add_t(limb *r, const limb *a, const limb *b, const modulus *M, int n, int pm) {
 #if FE_INLINE
-    mod_add_impl(r, a, b, M, n);
+    mod_add_impl(r, a, b, M, n, pm);
 #else
+    (void)pm;
     mod_add(r, a, b, M, n);
 #endif
 }
 
-INL void fe_sub_t(limb *r, const limb *a, const limb *b, const modulus *M, int n) {
+INL void fe_sub_t(limb *r, const limb *a, const limb *b, const modulus *M, int n, int pm) {
 #if FE_INLINE
-    mod_sub_impl(r, a, b, M, n);
+    mod_sub_impl(r, a, b, M, n, pm);
 #else
+    (void)pm;
     mod_sub(r, a, b, M, n);
 #endif
 }
 
-INL void fe_neg_t(limb *r, const limb *a, const modulus *M, int n) {
+INL void fe_neg_t(limb *r, const limb *a, const modulus *M, int n, int pm) {
     limb z[MAXN] = {0};
-    fe_sub_t(r, z, a, M, n);
+    fe_sub_t(r, z, a, M, n, pm);
 }
 
 INL void mul_a_t(const curve *C, limb *r, const limb *x, int n, int pm) {
     if (C->a_m3) { /* per-curve, public: the same branch for every secret */
         limb t[MAXN];
-        fe_add_t(t, x, x, &C->P, n);
-        fe_add_t(t, t, x, &C->P, n);
-        fe_neg_t(r, t, &C->P, n);
+        fe_add_t(t, x, x, &C->P, n, pm);
+        fe_add_t(t, t, x, &C->P, n, pm);
+        fe_neg_t(r, t, &C->P, n, pm);
     } else {
         fe_mul_t(r, x, C->a, &C->P, n, pm);
     }
@@ -584,37 +677,37 @@ INL void rcb_madd_t(const curve *C, point *R, const point *P, const limb *x2, co
     fe_mul_t(t0, P->x, x2, M, n, pm);
     fe_mul_t(t1, P->y, y2, M, n, pm);
     memcpy(t2, P->z, sizeof(limb) * n);
-    fe_add_t(t3, P->x, P->y, M, n);
-    fe_add_t(t4, x2, y2, M, n);
+    fe_add_t(t3, P->x, P->y, M, n, pm);
+    fe_add_t(t4, x2, y2, M, n, pm);
     fe_mul_t(t3, t3, t4, M, n, pm);
-    fe_add_t(t4, t0, t1, M, n);
-    fe_sub_t(t3, t3, t4, M, n);      /* x1 y2 + x2 y1 */
+    fe_add_t(t4, t0, t1, M, n, pm);
+    fe_sub_t(t3, t3, t4, M, n, pm);      /* x1 y2 + x2 y1 */
     fe_mul_t(t4, x2, P->z, M, n, pm);
-    fe_add_t(t4, t4, P->x, M, n);    /* x1 + x2 z1 */
+    fe_add_t(t4, t4, P->x, M, n, pm);    /* x1 + x2 z1 */
     fe_mul_t(t5, y2, P->z, M, n, pm);
-    fe_add_t(t5, t5, P->y, M, n);    /* y1 + y2 z1 */
+    fe_add_t(t5, t5, P->y, M, n, pm);    /* y1 + y2 z1 */
     mul_a_t(C, Z3, t4, n, pm);
     fe_mul_t(X3, C->b3, t2, M, n, pm);
-    fe_add_t(Z3, X3, Z3, M, n);
-    fe_sub_t(X3, t1, Z3, M, n);
-    fe_add_t(Z3, t1, Z3, M, n);
+    fe_add_t(Z3, X3, Z3, M, n, pm);
+    fe_sub_t(X3, t1, Z3, M, n, pm);
+    fe_add_t(Z3, t1, Z3, M, n, pm);
     fe_mul_t(Y3, X3, Z3, M, n, pm);
-    fe_add_t(t1, t0, t0, M, n);
-    fe_add_t(t1, t1, t0, M, n);
+    fe_add_t(t1, t0, t0, M, n, pm);
+    fe_add_t(t1, t1, t0, M, n, pm);
     mul_a_t(C, t2, t2, n, pm);
     fe_mul_t(t4, C->b3, t4, M, n, pm);
-    fe_add_t(t1, t1, t2, M, n);
-    fe_sub_t(t2, t0, t2, M, n);
+    fe_add_t(t1, t1, t2, M, n, pm);
+    fe_sub_t(t2, t0, t2, M, n, pm);
     mul_a_t(C, t2, t2, n, pm);
-    fe_add_t(t4, t4, t2, M, n);
+    fe_add_t(t4, t4, t2, M, n, pm);
     fe_mul_t(t0, t1, t4, M, n, pm);
-    fe_add_t(Y3, Y3, t0, M, n);
+    fe_add_t(Y3, Y3, t0, M, n, pm);
     fe_mul_t(t0, t5, t4, M, n, pm);
     fe_mul_t(X3, X3, t3, M, n, pm);
-    fe_sub_t(X3, X3, t0, M, n);
+    fe_sub_t(X3, X3, t0, M, n, pm);
     fe_mul_t(t0, t3, t1, M, n, pm);
     fe_mul_t(Z3, t5, Z3, M, n, pm);
-    fe_add_t(Z3, Z3, t0, M, n);
+    fe_add_t(Z3, Z3, t0, M, n, pm);
     memcpy(R->x, X3, sizeof(limb) * n);
     memcpy(R->y, Y3, sizeof(limb) * n);
     memcpy(R->z, Z3, sizeof(limb) * n);
@@ -640,35 +733,35 @@ INL void jac_dbl_t(const curve *C, point *R, const point *P, int n, int pm) {
     limb xx[MAXN], yy[MAXN], yyyy[MAXN], zz[MAXN], s[MAXN], m[MAXN], t[MAXN], u[MAXN];
     fe_sqr_t(zz, P->z, M, n, pm);
     if (C->a_m3) {
-        fe_sub_t(t, P->x, zz, M, n);
-        fe_add_t(u, P->x, zz, M, n);
+        fe_sub_t(t, P->x, zz, M, n, pm);
+        fe_add_t(u, P->x, zz, M, n, pm);
         fe_mul_t(m, t, u, M, n, pm);
-        fe_add_t(t, m, m, M, n);
-        fe_add_t(m, t, m, M, n);
+        fe_add_t(t, m, m, M, n, pm);
+        fe_add_t(m, t, m, M, n, pm);
     } else {
         fe_sqr_t(xx, P->x, M, n, pm);
         fe_sqr_t(t, zz, M, n, pm);
         fe_mul_t(t, t, C->a, M, n, pm);
-        fe_add_t(m, xx, xx, M, n);
-        fe_add_t(m, m, xx, M, n);
-        fe_add_t(m, m, t, M, n);
+        fe_add_t(m, xx, xx, M, n, pm);
+        fe_add_t(m, m, xx, M, n, pm);
+        fe_add_t(m, m, t, M, n, pm);
     }
     fe_sqr_t(yy, P->y, M, n, pm);
     fe_sqr_t(yyyy, yy, M, n, pm);
     fe_mul_t(s, P->x, yy, M, n, pm);
-    fe_add_t(s, s, s, M, n);
-    fe_add_t(s, s, s, M, n);          /* S = 4 X YY */
+    fe_add_t(s, s, s, M, n, pm);
+    fe_add_t(s, s, s, M, n, pm);          /* S = 4 X YY */
     fe_mul_t(R->z, P->y, P->z, M, n, pm);
-    fe_add_t(R->z, R->z, R->z, M, n); /* Z3 = 2 Y Z */
+    fe_add_t(R->z, R->z, R->z, M, n, pm); /* Z3 = 2 Y Z */
     fe_sqr_t(t, m, M, n, pm);
-    fe_sub_t(t, t, s, M, n);
-    fe_sub_t(t, t, s, M, n);          /* X3 = M^2 - 2S */
-    fe_sub_t(u, s, t, M, n);
+    fe_sub_t(t, t, s, M, n, pm);
+    fe_sub_t(t, t, s, M, n, pm);          /* X3 = M^2 - 2S */
+    fe_sub_t(u, s, t, M, n, pm);
     fe_mul_t(u, m, u, M, n, pm);
-    fe_add_t(yyyy, yyyy, yyyy, M, n);
-    fe_add_t(yyyy, yyyy, yyyy, M, n);
-    fe_add_t(yyyy, yyyy, yyyy, M, n);
-    fe_sub_t(R->y, u, yyyy, M, n);
+    fe_add_t(yyyy, yyyy, yyyy, M, n, pm);
+    fe_add_t(yyyy, yyyy, yyyy, M, n, pm);
+    fe_add_t(yyyy, yyyy, yyyy, M, n, pm);
+    fe_sub_t(R->y, u, yyyy, M, n, pm);
     memcpy(R->x, t, sizeof(limb) * n);
 }
 static __attribute__((noinline)) void jac_dbl_40(const curve *C, point *R, const point *P) { jac_dbl_t(C, R, P, 4, 0); }
@@ -696,32 +789,32 @@ INL void jac_add_t(const curve *C, point *R, const point *P, const point *Q, int
     fe_mul_t(s1, s1, z2z2, M, n, pm);
     fe_mul_t(s2, Q->y, P->z, M, n, pm);
     fe_mul_t(s2, s2, z1z1, M, n, pm);
-    fe_sub_t(h, u2, u1, M, n);
-    fe_sub_t(r, s2, s1, M, n);
+    fe_sub_t(h, u2, u1, M, n, pm);
+    fe_sub_t(r, s2, s1, M, n, pm);
     if (is_zero_vt(h, n)) {
         if (is_zero_vt(r, n)) jac_dbl(C, R, P, n);
         else memset(R, 0, sizeof *R);
         return;
     }
-    fe_add_t(r, r, r, M, n);
-    fe_add_t(i, h, h, M, n);
+    fe_add_t(r, r, r, M, n, pm);
+    fe_add_t(i, h, h, M, n, pm);
     fe_sqr_t(i, i, M, n, pm);
     fe_mul_t(j, h, i, M, n, pm);
     fe_mul_t(v, u1, i, M, n, pm);
     limb x3[MAXN], y3[MAXN], z3[MAXN];
     fe_sqr_t(x3, r, M, n, pm);
-    fe_sub_t(x3, x3, j, M, n);
-    fe_sub_t(x3, x3, v, M, n);
-    fe_sub_t(x3, x3, v, M, n);
-    fe_sub_t(t, v, x3, M, n);
+    fe_sub_t(x3, x3, j, M, n, pm);
+    fe_sub_t(x3, x3, v, M, n, pm);
+    fe_sub_t(x3, x3, v, M, n, pm);
+    fe_sub_t(t, v, x3, M, n, pm);
     fe_mul_t(y3, r, t, M, n, pm);
     fe_mul_t(t, s1, j, M, n, pm);
-    fe_add_t(t, t, t, M, n);
-    fe_sub_t(y3, y3, t, M, n);
-    fe_add_t(z3, P->z, Q->z, M, n);
+    fe_add_t(t, t, t, M, n, pm);
+    fe_sub_t(y3, y3, t, M, n, pm);
+    fe_add_t(z3, P->z, Q->z, M, n, pm);
     fe_sqr_t(z3, z3, M, n, pm);
-    fe_sub_t(z3, z3, z1z1, M, n);
-    fe_sub_t(z3, z3, z2z2, M, n);
+    fe_sub_t(z3, z3, z1z1, M, n, pm);
+    fe_sub_t(z3, z3, z2z2, M, n, pm);
     fe_mul_t(z3, z3, h, M, n, pm);
     memcpy(R->x, x3, sizeof(limb) * n);
     memcpy(R->y, y3, sizeof(limb) * n);
@@ -753,33 +846,33 @@ INL void jac_madd_t(const curve *C, point *R, const point *P, const limb *x2, co
     fe_mul_t(u2, x2, z1z1, M, n, pm);
     fe_mul_t(s2, y2, P->z, M, n, pm);
     fe_mul_t(s2, s2, z1z1, M, n, pm);
-    fe_sub_t(h, u2, P->x, M, n);
-    fe_sub_t(r, s2, P->y, M, n);
+    fe_sub_t(h, u2, P->x, M, n, pm);
+    fe_sub_t(r, s2, P->y, M, n, pm);
     if (is_zero_vt(h, n)) {
         if (is_zero_vt(r, n)) jac_dbl(C, R, P, n);
         else memset(R, 0, sizeof *R);
         return;
     }
     fe_sqr_t(hh, h, M, n, pm);
-    fe_add_t(i, hh, hh, M, n);
-    fe_add_t(i, i, i, M, n);
+    fe_add_t(i, hh, hh, M, n, pm);
+    fe_add_t(i, i, i, M, n, pm);
     fe_mul_t(j, h, i, M, n, pm);
-    fe_add_t(r, r, r, M, n);
+    fe_add_t(r, r, r, M, n, pm);
     fe_mul_t(v, P->x, i, M, n, pm);
     limb x3[MAXN], y3[MAXN], z3[MAXN];
     fe_sqr_t(x3, r, M, n, pm);
-    fe_sub_t(x3, x3, j, M, n);
-    fe_sub_t(x3, x3, v, M, n);
-    fe_sub_t(x3, x3, v, M, n);
-    fe_sub_t(t, v, x3, M, n);
+    fe_sub_t(x3, x3, j, M, n, pm);
+    fe_sub_t(x3, x3, v, M, n, pm);
+    fe_sub_t(x3, x3, v, M, n, pm);
+    fe_sub_t(t, v, x3, M, n, pm);
     fe_mul_t(y3, r, t, M, n, pm);
     fe_mul_t(t, P->y, j, M, n, pm);
-    fe_add_t(t, t, t, M, n);
-    fe_sub_t(y3, y3, t, M, n);
-    fe_add_t(z3, P->z, h, M, n);
+    fe_add_t(t, t, t, M, n, pm);
+    fe_sub_t(y3, y3, t, M, n, pm);
+    fe_add_t(z3, P->z, h, M, n, pm);
     fe_sqr_t(z3, z3, M, n, pm);
-    fe_sub_t(z3, z3, z1z1, M, n);
-    fe_sub_t(z3, z3, hh, M, n);
+    fe_sub_t(z3, z3, z1z1, M, n, pm);
+    fe_sub_t(z3, z3, hh, M, n, pm);
     memcpy(R->x, x3, sizeof(limb) * n);
     memcpy(R->y, y3, sizeof(limb) * n);
     memcpy(R->z, z3, sizeof(limb) * n);
