@@ -114,3 +114,12 @@ def test_reading_takes_no_write_lock_and_keeps_nothing(db: Database) -> None:
         _append(r, 1)  # queued in a read-only unit of work: rolled back, never written
     assert before == 0
     assert _chain(db) == ["a0"]
+
+
+def test_a_large_batch_of_events_in_one_transaction(db: Database) -> None:
+    n = 6200  # 11 parameters each: more than one PostgreSQL statement can carry
+    with db.transaction() as s:
+        for i in range(n):
+            _append(s, i)
+    actions = _chain(db)
+    assert len(actions) == n and actions[0] == "a0" and actions[-1] == f"a{n - 1}"

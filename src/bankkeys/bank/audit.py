@@ -68,6 +68,10 @@ def event_hash(event: AuditEvent) -> str:
 
 
 _PENDING = "audit_pending"
+# Up to this many events go in with the head's UPDATE as one statement (11 parameters each, well
+# under PostgreSQL's 65,535); a larger batch (a tick expiring many requests) is an executemany,
+# which SQLAlchemy splits into statements that fit.
+_ONE_STATEMENT_EVENTS = 500
 
 
 def append(
@@ -145,7 +149,7 @@ def _write_pending(session: Session) -> None:
         .values(seq=seq, hash=prev_hash)
         .execution_options(synchronize_session=False)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and len(rows) <= _ONE_STATEMENT_EVENTS:
         # One round trip: the events go in through a data-modifying WITH of the head's UPDATE.
         session.execute(move_head.add_cte(insert(AuditEvent).values(rows).cte("appended")))
     else:
