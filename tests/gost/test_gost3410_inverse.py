@@ -26,9 +26,7 @@ CASES = [
 
 
 def _inverse(curve: Curve, mod_q: bool, variable_time: bool, a: int) -> int:
-    fn = getattr(_ec, "inverse")  # noqa: B009
-    raw = fn(engine_id(curve), mod_q, variable_time, a.to_bytes(curve.size, "little"))
-    assert isinstance(raw, bytes)
+    raw = _ec.inverse(engine_id(curve), mod_q, variable_time, a.to_bytes(curve.size, "little"))
     return int.from_bytes(raw, "little")
 
 
