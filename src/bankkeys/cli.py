@@ -8,6 +8,10 @@ import typer
 from rich.console import Console
 
 import bankkeys
+from bankkeys.bank.cli import audit_app, bank_app, ca_app, db_app
+from bankkeys.client.cli import client_app
+from bankkeys.server.cli import config_app, serve
+from bankkeys.server.docs_cli import docs_app
 from bankkeys.tokens.cli import token_app
 
 app = typer.Typer(
@@ -17,11 +21,11 @@ app = typer.Typer(
 )
 console = Console()
 app.add_typer(token_app, name="token")
-app.add_typer(__import__("bankkeys.bank.cli").bank.cli.db_app, name="db")
-app.add_typer(__import__("bankkeys.bank.cli").bank.cli.ca_app, name="ca")
-app.add_typer(__import__("bankkeys.bank.cli").bank.cli.bank_app, name="bank")
-app.add_typer(__import__("bankkeys.bank.cli").bank.cli.audit_app, name="audit")
-app.add_typer(__import__("bankkeys.client.cli").client.cli.client_app, name="client")
+app.add_typer(db_app, name="db")
+app.add_typer(ca_app, name="ca")
+app.add_typer(bank_app, name="bank")
+app.add_typer(audit_app, name="audit")
+app.add_typer(client_app, name="client")
 
 
 @app.command()
@@ -30,7 +34,7 @@ def version() -> None:
     console.print(f"bankkeys {bankkeys.__version__}")
 
 
-app.command("serve")(__import__("bankkeys.server.cli").server.cli.serve)
+app.command("serve")(serve)
 
 
 @app.command("demo")
@@ -54,8 +58,8 @@ def demo(
         raise typer.Exit(1) from None
 
 
-app.add_typer(__import__("bankkeys.server.cli").server.cli.config_app, name="config")
-app.add_typer(__import__("bankkeys.server.docs_cli").server.docs_cli.docs_app, name="docs")
+app.add_typer(config_app, name="config")
+app.add_typer(docs_app, name="docs")
 
 
 if __name__ == "__main__":
