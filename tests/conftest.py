@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -79,3 +79,21 @@ def openssl(openssl_gost_env: dict[str, str], tmp_path: Path) -> Iterator[OpenSS
         return proc
 
     yield run
+
+
+def screenshot(page: Any, path: Path | str, *, full_page: bool = False) -> None:
+    """Save a Playwright screenshot once the page has settled.
+
+    Chromium refuses a capture while a navigation started by the last click is still committing
+    ("Unable to capture screenshot"); wait for the load and try again, a few times at most."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(3):
+        try:
+            page.wait_for_load_state("load")
+            page.screenshot(path=str(path), full_page=full_page)
+            return
+        except PlaywrightError as exc:
+            if "Unable to capture screenshot" not in str(exc) or attempt == 2:
+                raise
+            page.wait_for_timeout(300)

@@ -28,7 +28,7 @@ from bankkeys.client.home import ClientHome
 from bankkeys.client.service import ClientService
 from bankkeys.client.web.server import prepare
 from bankkeys.tokens import SoftwareContainer
-from conftest import missing
+from conftest import missing, screenshot
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "client"
@@ -90,7 +90,7 @@ class Shots:
 
     def __call__(self, name: str) -> None:
         self.n += 1
-        self.page.screenshot(path=str(self.folder / f"{self.n:02d}-{name}.png"), full_page=True)
+        screenshot(self.page, self.folder / f"{self.n:02d}-{name}.png", full_page=True)
 
 
 def _sign_in(page: Any, ui: Ui, bank: Bank, person: Any) -> None:

@@ -44,7 +44,7 @@ from bankkeys.bank.workflow import Role  # noqa: E402
 from bankkeys.client.home import ClientHome  # noqa: E402
 from bankkeys.client.service import ClientService  # noqa: E402
 from bankkeys.client.web.server import prepare  # noqa: E402
-from conftest import missing  # noqa: E402
+from conftest import missing, screenshot  # noqa: E402
 
 __all__ = [
     "ORG", "USER_PIN", "Bank", "Cli", "Person", "container_with_serial", "free_port",
@@ -172,7 +172,7 @@ class Shots:
     def __call__(self, name: str) -> Path:
         self.n += 1
         path = self.folder / f"{self.journey}-{self.n:02d}-{name}.png"
-        self.page.screenshot(path=str(path))
+        screenshot(self.page, path)
         return path
 
 

@@ -24,7 +24,7 @@ from server_support import (
     templates,
 )
 
-from conftest import missing
+from conftest import missing, screenshot
 
 __all__ = ["db_kind", "server_factory", "templates"]
 
@@ -62,7 +62,7 @@ def sign_in(page: Any, server: RunningServer, login: str, shots: Path, tag: str)
     page.wait_for_selector("input[name=code]")
     server.clock.advance(seconds=31)
     page.fill("input[name=code]", server.totp())
-    page.screenshot(path=str(shots / f"{tag}-second-factor.png"))
+    screenshot(page, shots / f"{tag}-second-factor.png")
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r".*/console/$"))
 
@@ -89,7 +89,7 @@ def test_operators_approve_with_four_eyes(
     page = context.new_page()
     sign_in(page, server, "operator", shots, "01-operator")
     assert page.locator(f"a[href='/console/requests/{rid}']").count() == 1
-    page.screenshot(path=str(shots / "02-queue.png"), full_page=True)
+    screenshot(page, shots / "02-queue.png", full_page=True)
 
     # Find it by the signer's surname, then open the request from the signer's page.
     page.click("header >> text=Поиск")
@@ -99,7 +99,7 @@ def test_operators_approve_with_four_eyes(
     page.click(f"a[href='/console/requests/{rid}']")
     assert page.locator("#signer-card").is_visible() and page.locator("#request-data").is_visible()
     assert "Принят банком" in page.inner_text("#request-status")
-    page.screenshot(path=str(shots / "03-request.png"), full_page=True)
+    screenshot(page, shots / "03-request.png", full_page=True)
 
     page.click("#receive")
     page.wait_for_selector("#approve")
@@ -108,7 +108,7 @@ def test_operators_approve_with_four_eyes(
     page.wait_for_load_state()
     assert "Ожидает подтверждения второго сотрудника банка" in page.inner_text("#request-status")
     assert page.locator("#approve").is_disabled()  # the same operator cannot approve twice
-    page.screenshot(path=str(shots / "04-first-approval.png"), full_page=True)
+    screenshot(page, shots / "04-first-approval.png", full_page=True)
     context.close()
 
     context = browser.new_context(viewport={"width": 1400, "height": 900})
@@ -118,7 +118,7 @@ def test_operators_approve_with_four_eyes(
     page.click("#approve")
     page.wait_for_load_state()
     assert "Получен новый сертификат" in page.inner_text("#request-status")
-    page.screenshot(path=str(shots / "06-issued.png"), full_page=True)
+    screenshot(page, shots / "06-issued.png", full_page=True)
     context.close()
 
     with server.as_user("director") as c:
