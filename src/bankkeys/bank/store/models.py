@@ -156,6 +156,10 @@ class RekeyRequest(Base):
     installed_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(Text)
+    # The key carrier the client wrote the certificate to, as it reported when confirming the
+    # installation (seed 003: model and the serial printed on it); for the «Акт приема-передачи».
+    token_model: Mapped[str | None] = mapped_column(String(100))
+    token_serial: Mapped[str | None] = mapped_column(String(64))
 
 
 class Approval(Base):
