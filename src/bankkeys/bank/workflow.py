@@ -1498,8 +1498,35 @@ class Workflow:
         self._run(action, actor, work)
 
     @_refusals_audited(Action.CONFIRM_INSTALLATION)
-    def confirm_installation(self, actor: Actor, request_id: int) -> None:
-        """«Вы переведены на работу с новым комплектом ключей»."""
+    def confirm_installation(
+        self,
+        actor: Actor,
+        request_id: int,
+        *,
+        token_model: str | None = None,
+        token_serial: str | None = None,
+    ) -> None:
+        """«Вы переведены на работу с новым комплектом ключей». The client may name the token the
+        certificate was written to (model, printed serial): the «Акт приема-передачи» shows it."""
+        if (token_model is None) != (token_serial is None):
+            raise ValidationError("Укажите и модель, и серийный номер ключевого носителя")
+        if token_model is not None and not (
+            0 < len(token_model) <= 100
+            and token_model == token_model.strip()
+            and all(ch.isalnum() or ch in " .,-_()/№+" for ch in token_model)
+        ):
+            raise ValidationError(
+                "Модель ключевого носителя: до 100 знаков — буквы, цифры, пробел "
+                "и знаки . , - _ ( ) / № +"
+            )
+        if token_serial is not None and not (
+            0 < len(token_serial) <= 64
+            and token_serial.isascii()
+            and token_serial.replace("-", "").isalnum()
+        ):
+            raise ValidationError(
+                "Серийный номер ключевого носителя: до 64 латинских букв, цифр и дефисов"
+            )
 
         def work(session: Session) -> None:
             req = self._lock_request(session, request_id)
@@ -1509,6 +1536,8 @@ class Workflow:
             req.state = str(RequestState.INSTALLED)
             req.installed_at = now
             req.closed_at = now
+            req.token_model, req.token_serial = token_model, token_serial
+            token = {"token_model": token_model, "token_serial": token_serial}
             self._audit(
                 session,
                 actor,
@@ -1516,6 +1545,7 @@ class Workflow:
                 now=now,
                 signer_id=req.signer_id,
                 request_id=req.id,
+                **(token if token_model is not None else {}),
             )
 
         self._run(Action.CONFIRM_INSTALLATION, actor, work)
