@@ -7,30 +7,51 @@ The store lacks a few things the forms print; they are derived here, and named s
   («директор», «руководитель», «председатель», «управляющий»), else the signer themself;
 * the signer's gender (for «действующий/действующая») is read from the patronymic ending
   (-вич/-ич → male, -вна/-чна/-кызы → female), else left unknown («действующий(-ая)»);
-* the request number is the request's id.
+* the request number is the request's id;
+* the «Акт приема-передачи» (seed 003) names the token the client reported when it confirmed the
+  installation; without that report (or before it) there is no act.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bankkeys.bank import audit
 from bankkeys.bank.documents import (
     BankDetails,
+    CertificateDetails,
     KeyDocumentInput,
     OrganizationDetails,
     PersonName,
     PublicKeyDetails,
     RequestDetails,
     SignerDetails,
+    TokenDetails,
     render_acceptance_act,
     render_certificate_application,
+    render_transfer_act,
 )
 from bankkeys.bank.documents.model import Gender
-from bankkeys.bank.store.models import RekeyRequest
+from bankkeys.bank.store.models import Certificate, PrintedDocument, RekeyRequest
 from bankkeys.bank.store.models import Signer as SignerRow
-from bankkeys.bank.workflow import DocumentKind, subject_from_json
+from bankkeys.bank.workflow import (
+    Action,
+    Actor,
+    DocumentKind,
+    RequestState,
+    authorize,
+    subject_from_json,
+)
+from bankkeys.gost.streebog import streebog256
 from bankkeys.server.config import Settings
+from bankkeys.server.errors import ApiError
+
+TRANSFER_ACT = "transfer_act"
+TRANSFER_ACT_TITLE = "Акт приема-передачи сертификата ключа проверки ЭП"
 
 _HEAD_WORDS = ("директор", "руководитель", "председатель", "управляющий", "президент")
 
@@ -107,8 +128,89 @@ def document_input(session: Session, settings: Settings, req: RekeyRequest) -> K
     )
 
 
-def render(session: Session, settings: Settings, req: RekeyRequest, kind: DocumentKind) -> bytes:
+def installed_certificate(session: Session, req: RekeyRequest) -> Certificate | None:
+    """The request's certificate once the client confirmed writing it to a named token."""
+    if req.state != RequestState.INSTALLED or not (req.token_model and req.token_serial):
+        return None
+    return session.execute(
+        select(Certificate).where(Certificate.request_id == req.id)
+    ).scalar_one_or_none()
+
+
+def transfer_act_available(session: Session, req: RekeyRequest) -> bool:
+    return installed_certificate(session, req) is not None
+
+
+def _transfer_act_refusal(req: RekeyRequest) -> ApiError:
+    if req.state != RequestState.INSTALLED:
+        return ApiError(
+            409,
+            "TransferActUnavailable",
+            "Акт приема-передачи формируется после того, как сертификат выпущен и записан на "
+            "ключевой носитель, а запись подтверждена («Получить сертификат»)",
+        )
+    return ApiError(
+        409,
+        "TransferActUnavailable",
+        "Акт приема-передачи не сформировать: при подтверждении записи сертификата не были "
+        "указаны модель и серийный номер ключевого носителя",
+    )
+
+
+def render_transfer(session: Session, settings: Settings, req: RekeyRequest) -> bytes:
+    """«Акт приема-передачи» (seed 003, step 21): the certificate and the token it is on."""
+    cert = installed_certificate(session, req)
+    if cert is None or req.token_model is None or req.token_serial is None:
+        raise _transfer_act_refusal(req)
+    doc = dataclasses.replace(
+        document_input(session, settings, req),
+        certificate=CertificateDetails(cert.serial, cert.not_before.date(), cert.not_after.date()),
+    )
+    return render_transfer_act(doc, TokenDetails(req.token_model, req.token_serial))
+
+
+def render(session: Session, settings: Settings, req: RekeyRequest, kind: str) -> bytes:
+    """The document ``kind`` (a :class:`DocumentKind` or ``transfer_act``) as PDF bytes."""
+    if kind == TRANSFER_ACT:
+        return render_transfer(session, settings, req)
     doc = document_input(session, settings, req)
     if kind == DocumentKind.ACCEPTANCE_ACT:
         return render_acceptance_act(doc)
     return render_certificate_application(doc)
+
+
+def record_transfer_act_printed(
+    session: Session, actor: Actor, request_id: int, *, content: bytes, copies: int, now: datetime
+) -> None:
+    """Note that the client printed the transfer act (its hash, for comparison), audited like the
+    other documents. The workflow records printing only before approval; the transfer act comes
+    after the installation, so its record is kept here, under the same rule and lock."""
+    req = session.execute(
+        select(RekeyRequest).where(RekeyRequest.id == request_id).with_for_update()
+    ).scalar_one_or_none()
+    if req is None:
+        raise ApiError(404, "NotFound", f"Запрос № {request_id} не найден")
+    authorize(actor, Action.RECORD_PRINTED, signer_id=req.signer_id)
+    if installed_certificate(session, req) is None:
+        raise _transfer_act_refusal(req)
+    doc = session.execute(
+        select(PrintedDocument).where(
+            PrintedDocument.request_id == req.id, PrintedDocument.kind == TRANSFER_ACT
+        )
+    ).scalar_one_or_none()
+    if doc is None:
+        doc = PrintedDocument(request_id=req.id, kind=TRANSFER_ACT, copies=copies)
+        session.add(doc)
+    doc.copies = copies
+    doc.content_hash = streebog256(content).hexdigest()
+    doc.printed_at = now
+    audit.append(
+        session,
+        at=now,
+        actor=actor.login,
+        role=actor.role,
+        action=str(Action.RECORD_PRINTED),
+        signer_id=req.signer_id,
+        request_id=req.id,
+        details={"kind": TRANSFER_ACT, "copies": copies},
+    )

@@ -22,6 +22,7 @@ from bankkeys.bank.workflow import (
     subject_from_json,
 )
 from bankkeys.bank.workflow import Workflow as BankWorkflow
+from bankkeys.server import documents
 from bankkeys.server.api import schemas as s
 
 API = "/api/v1"
@@ -144,7 +145,7 @@ def subject_template(signer: SignerRow) -> s.SubjectTemplate:
     return s.SubjectTemplate(fields=fields)
 
 
-def document_url(request_id: int, kind: DocumentKind) -> str:
+def document_url(request_id: int, kind: str) -> str:
     return f"{API}/requests/{request_id}/documents/{kind}.pdf"
 
 
@@ -166,6 +167,9 @@ def request_view(session: Session, workflow: BankWorkflow, req: RekeyRequest) ->
     cert = session.execute(
         select(Certificate.serial).where(Certificate.request_id == req.id)
     ).scalar_one_or_none()
+    views = [_document_view(req.id, kind, docs.get(str(kind))) for kind in required]
+    if cert is not None and documents.transfer_act_available(session, req):
+        views.append(_transfer_act_view(req.id, docs.get(documents.TRANSFER_ACT)))
     return s.RequestView(
         id=req.id,
         signer_id=req.signer_id,
@@ -181,9 +185,24 @@ def request_view(session: Session, workflow: BankWorkflow, req: RekeyRequest) ->
         closed_at=req.closed_at,
         close_reason=req.close_reason,
         key_fingerprint=req.key_fingerprint,
-        documents=[_document_view(req.id, kind, docs.get(str(kind))) for kind in required],
+        documents=views,
         certificate_serial=cert,
         certificate_url=f"{API}/requests/{req.id}/certificate" if cert else None,
+        token_model=req.token_model,
+        token_serial=req.token_serial,
+    )
+
+
+def _transfer_act_view(request_id: int, doc: PrintedDocument | None) -> s.DocumentView:
+    """Seed 003, step 21: printed in two copies, signed by the owner, the original to the bank."""
+    return s.DocumentView(
+        kind=s.DocumentKindCode.TRANSFER_ACT,
+        title=documents.TRANSFER_ACT_TITLE,
+        copies=2,
+        pdf_url=document_url(request_id, documents.TRANSFER_ACT),
+        printed_at=doc.printed_at if doc else None,
+        received_at=doc.received_at if doc else None,
+        signed_electronically=False,
     )
 
 

@@ -251,10 +251,13 @@ def get_request(request_id: RequestId, ctx: Ctx, caller: Signer) -> s.RequestVie
 def get_document(
     request_id: RequestId, kind: s.DocumentKindCode, ctx: Ctx, caller: Signer
 ) -> Response:
-    """The printable document (PDF); the same request always gives the same bytes."""
+    """The printable document (PDF); the same request always gives the same bytes.
+
+    ``transfer_act`` («Акт приема-передачи», seed 003) exists once the certificate is issued and
+    its installation was confirmed with the token's model and serial (409 before)."""
     with ctx.db.transaction() as session:
         req = _own_request(session, caller, request_id)
-        pdf = documents.render(session, ctx.settings, req, DocumentKind(kind.value))
+        pdf = documents.render(session, ctx.settings, req, kind.value)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -276,9 +279,22 @@ def printed(
     caller: Signer,
 ) -> s.RequestView:
     """Note that the client printed the document (the bank keeps the hash of its rendering)."""
+    if kind is s.DocumentKindCode.TRANSFER_ACT:
+        with ctx.db.transaction() as session:
+            req = _own_request(session, caller, request_id)
+            pdf = documents.render_transfer(session, ctx.settings, req)
+            documents.record_transfer_act_printed(
+                session,
+                caller.actor,
+                request_id,
+                content=pdf,
+                copies=body.copies,
+                now=ctx.workflow.clock(),
+            )
+        return _own_request_view(ctx, caller, request_id)
     with ctx.db.transaction() as session:
         req = _own_request(session, caller, request_id)
-        pdf = documents.render(session, ctx.settings, req, DocumentKind(kind.value))
+        pdf = documents.render(session, ctx.settings, req, kind.value)
     ctx.workflow.record_printed(
         caller.actor, request_id, DocumentKind(kind.value), content=pdf, copies=body.copies
     )
@@ -321,10 +337,23 @@ def cancel(request_id: RequestId, ctx: Ctx, caller: Signer) -> s.RequestView:
     responses=ERRORS,
     tags=["requests"],
 )
-def confirm_installation(request_id: RequestId, ctx: Ctx, caller: Signer) -> s.RequestView:
-    """The certificate is on the token: «Вы переведены на работу с новым комплектом ключей»."""
+def confirm_installation(
+    request_id: RequestId,
+    ctx: Ctx,
+    caller: Signer,
+    body: s.ConfirmInstallationRequest | None = None,
+) -> s.RequestView:
+    """The certificate is on the token: «Вы переведены на работу с новым комплектом ключей».
+
+    The body (optional) names the token it was written to; then the «Акт приема-передачи» is
+    available (``…/documents/transfer_act.pdf``)."""
     _check_own(ctx, caller, request_id)
-    ctx.workflow.confirm_installation(caller.actor, request_id)
+    ctx.workflow.confirm_installation(
+        caller.actor,
+        request_id,
+        token_model=body.token_model if body else None,
+        token_serial=body.token_serial if body else None,
+    )
     return _own_request_view(ctx, caller, request_id)
 
 

@@ -179,6 +179,9 @@ class SubmitRequest(Strict):
 class DocumentKindCode(StrEnum):
     ACCEPTANCE_ACT = "acceptance_act"
     CERTIFICATE_APPLICATION = "certificate_application"
+    # «Акт приема-передачи» of the certificate written to a token (seed 003): available once the
+    # installation was confirmed with the token's model and serial.
+    TRANSFER_ACT = "transfer_act"
 
 
 class DocumentView(Strict):
@@ -209,6 +212,23 @@ class RequestView(Strict):
     documents: list[DocumentView]
     certificate_serial: str | None
     certificate_url: str | None
+    token_model: str | None = Field(
+        default=None, description="The token the certificate was installed on: its model"
+    )
+    token_serial: str | None = Field(
+        default=None, description="The token the certificate was installed on: its serial"
+    )
+
+
+class ConfirmInstallationRequest(Strict):
+    """The token the certificate was written to (seed 003: «Рутокен ЭЦП 3.0», the serial printed
+    on it). Both or neither; the bank refuses a model longer than 100 characters or with other
+    than letters, digits, spaces and ``. , - _ ( ) / № +``, and a serial longer than 64
+    characters or with other than Latin letters, digits and hyphens. With them the bank renders
+    the «Акт приема-передачи» (``…/documents/transfer_act.pdf``)."""
+
+    token_model: str | None = Field(default=None, max_length=200, examples=["Рутокен ЭЦП 3.0"])
+    token_serial: str | None = Field(default=None, max_length=200, examples=["3220000777"])
 
 
 class PrintedRequest(Strict):
