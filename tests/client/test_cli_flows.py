@@ -56,6 +56,7 @@ def test_planned_renewal_on_the_same_token(any_bank: Bank, cli: Cli, tmp_path: P
 
     out = cli("install", str(person.signer_id), input=f"{USER_PIN}\n").output
     assert "Вы переведены на работу с новым комплектом ключей" in out, out
+    assert "transfer-act" not in out  # the same token: no acceptance-transfer act to bring
 
     reopened = SoftwareContainer(folder)
     certs = [parse_certificate(c.der) for c in reopened.certificates()]

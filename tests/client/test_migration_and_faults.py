@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,10 +25,11 @@ from client_support import (  # noqa: F401  (fixtures)
 from sqlalchemy import select
 
 from bankkeys.bank.ca import IssuanceOrder
-from bankkeys.bank.store.models import Certificate
+from bankkeys.bank.store.models import Certificate, RekeyRequest
 from bankkeys.client.home import ClientHome
 from bankkeys.client.service import ClientService
 from bankkeys.tokens import PinBlocked, SoftwareContainer, WrongPin
+from conftest import missing
 
 OLD, NEW = "2000123456", "3220654321"
 
@@ -67,13 +69,59 @@ def test_migration_from_2000_to_3220_with_swaps(bank: Bank, cli: Cli, tmp_path: 
     out = cli("send", str(person.signer_id), input=f"{USER_PIN}\n").output
     assert "Принят банком" in out
 
+    refused = cli("transfer-act", str(person.signer_id), "--out", str(tmp_path), ok=False)
+    assert refused.exit_code != 0  # nothing is on the new token yet
+    assert "формируется после записи сертификата на новый" in refused.output
+
     bank.approve(person)
     out = cli("install", str(person.signer_id), input="Novyi-Pin-2026!\n").output
     assert "Вы переведены на работу с новым комплектом ключей" in out
     assert "уничтожьте старый смарт-ключ" in out and OLD in out
+    assert f"новый ключевой носитель Рутокен ЭЦП 3.0 № {NEW}" in out
+    assert f"bankkeys client transfer-act {person.signer_id}" in out
     assert len(SoftwareContainer(new).certificates()) == 1
     assert len(SoftwareContainer(old).certificates()) == 1  # the old one is untouched
     assert "уничтожьте старый смарт-ключ" in cli("status").output
+
+    # Seed 003, step 21: the acceptance-transfer act of the new token, from the bank.
+    rid = _last_request(bank, person)
+    with bank.ctx.db.transaction() as session:
+        req = session.get(RekeyRequest, rid)
+        assert req is not None and (req.token_model, req.token_serial) == ("Рутокен ЭЦП 3.0", NEW)
+    acts = tmp_path / "acts"
+    out = cli("transfer-act", str(person.signer_id), "--out", str(acts)).output
+    assert "распечатайте в 2 экз." in out and "оригинал" in out
+    assert "уничтожьте старый смарт-ключ" in out
+    (pdf,) = acts.glob("transfer_act-*.pdf")
+    text = pdf_text(pdf)
+    assert "АКТ ПРИЕМА-ПЕРЕДАЧИ" in text and "Рутокен ЭЦП 3.0" in text and NEW in text
+    cert_serial = bank.ctx.workflow.status(person.signer_id).certificate_serial
+    assert cert_serial is not None and cert_serial.upper() in text.replace(" ", "")
+    printed = ClientService(ClientHome(cli.home)).transfer_act(person.signer_id)
+    assert printed is not None and printed.document.printed_at is not None
+
+
+def _last_request(bank: Bank, person: Person) -> int:
+    with bank.ctx.db.transaction() as session:
+        return (
+            session.execute(
+                select(RekeyRequest.id)
+                .where(RekeyRequest.signer_id == person.signer_id)
+                .order_by(RekeyRequest.id.desc())
+            )
+            .scalars()
+            .first()
+            or 0
+        )
+
+
+def pdf_text(path: Path) -> str:
+    if shutil.which("pdftotext") is None:
+        missing("pdftotext not installed (Debian: poppler-utils)")
+    out = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return " ".join(out.split())
 
 
 def _service(cli: Cli) -> ClientService:

@@ -165,9 +165,21 @@ class BankApi:
     def certificate(self, request_id: int) -> m.IssuedCertificate:
         return self._json(m.IssuedCertificate, "GET", f"{API}/requests/{request_id}/certificate")
 
-    def confirm_installation(self, request_id: int) -> m.RekeyRequest:
+    def confirm_installation(
+        self, request_id: int, token_model: str | None = None, token_serial: str | None = None
+    ) -> m.RekeyRequest:
+        """Confirm the certificate is on the token; with the token's model and serial the bank
+        can render the «Акт приема-передачи»."""
+        body = (
+            {"token_model": token_model, "token_serial": token_serial}
+            if token_model is not None and token_serial is not None
+            else None
+        )
         return self._json(
-            m.RekeyRequest, "POST", f"{API}/requests/{request_id}/confirm-installation"
+            m.RekeyRequest,
+            "POST",
+            f"{API}/requests/{request_id}/confirm-installation",
+            json=body,
         )
 
     def cancel(self, request_id: int) -> m.RekeyRequest:

@@ -421,11 +421,52 @@ def install(
     text = _retry_token(service, attempt)
     console.print(Panel(f"[bold green]{text}[/bold green]"))
     st = service.state(signer)
+    if st.transfer_act is not None:
+        act = st.transfer_act
+        console.print(
+            f"Сертификат сохранён на новый ключевой носитель {act.token_model} "
+            f"№ {act.token_serial}. Распечатайте в двух экземплярах Акт приема-передачи, "
+            "подпишите и обязательно передайте в банк оригинал: "
+            f"[bold]bankkeys client transfer-act {signer}[/bold]"
+        )
     if st.binding.old_token_serial:
         console.print(
             f"[bold yellow]{OLD_DEVICE_ADVICE}[/bold yellow] (№ {st.binding.old_token_serial})"
         )
     console.print(f"[yellow]{UNPLUG_WARNING}[/yellow]")
+
+
+@client_app.command("transfer-act")
+@friendly
+def transfer_act(
+    signer: Annotated[int, typer.Argument(help="№ профиля")],
+    out: Annotated[Path, typer.Option(help="Папка для PDF")] = Path("."),
+    home: HomeOption = None,
+) -> None:
+    """Сохранить Акт приема-передачи (PDF) сертификата на новом носителе и отметить его
+    распечатанным."""
+    service = _service(home)
+    act = service.transfer_act(signer)
+    if act is None:
+        raise ClientError(
+            "Акт приема-передачи формируется после записи сертификата на новый ключевой "
+            "носитель («Получить сертификат»)"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"transfer_act-{act.request_id}.pdf"
+    path.write_bytes(service.document_pdf(signer, act.document.kind))
+    service.mark_printed(signer, act.document.kind, act.document.copies)
+    console.print(
+        f"{act.document.title} (носитель {act.token_model} № {act.token_serial}): {path} — "
+        f"распечатайте в {act.document.copies} экз."
+    )
+    console.print(
+        "На актах ставится подпись владельца сертификата. Обязательно передайте в банк оригинал "
+        "Акта приема-передачи."
+    )
+    old = service.state(signer).binding.old_token_serial
+    if old:
+        console.print(f"[bold yellow]{OLD_DEVICE_ADVICE}[/bold yellow] (№ {old})")
 
 
 @client_app.command()

@@ -104,6 +104,8 @@ class RekeyRequest(Lenient):
     documents: list[Document] = []
     certificate_serial: str | None = None
     certificate_url: str | None = None
+    token_model: str | None = None  # the token the certificate was installed on
+    token_serial: str | None = None
 
 
 class IssuedCertificate(Lenient):

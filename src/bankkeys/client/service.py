@@ -48,12 +48,49 @@ class ConnectResult:
     newly_pinned: bool
 
 
+TRANSFER_ACT = "transfer_act"
+_MODEL_PUNCTUATION = frozenset(" .,-_()/№+")
+
+
+@dataclass(frozen=True)
+class TransferAct:
+    """«Акт приема-передачи» of a certificate written to a new token (seed 003, step 21)."""
+
+    request_id: int
+    document: m.Document
+    token_model: str
+    token_serial: str
+
+
 @dataclass(frozen=True)
 class ProfileState:
     bank_id: str
     profile: m.Profile
     progress: Progress
     binding: ProfileBinding
+    transfer_act: TransferAct | None = None  # after a migration, once the bank has it
+
+
+def token_details(present: PresentToken) -> tuple[str | None, str | None]:
+    """The token's model and serial as the bank accepts them (what the user reads on the token),
+    or nothing when they do not fit: the installation is confirmed all the same."""
+    model, serial = present.model.strip(), present.serial.strip()
+    model_ok = 0 < len(model) <= 100 and all(
+        ch.isalnum() or ch in _MODEL_PUNCTUATION for ch in model
+    )
+    serial_ok = 0 < len(serial) <= 64 and serial.isascii() and serial.replace("-", "").isalnum()
+    return (model, serial) if model_ok and serial_ok else (None, None)
+
+
+def find_transfer_act(requests: list[m.RekeyRequest], signer_id: int) -> TransferAct | None:
+    """The signer's newest request whose transfer act the bank offers."""
+    for request in requests:
+        if request.signer_id != signer_id:
+            continue
+        for doc in request.documents:
+            if doc.kind == TRANSFER_ACT and request.token_model and request.token_serial:
+                return TransferAct(request.id, doc, request.token_model, request.token_serial)
+    return None
 
 
 class ClientService:
@@ -273,7 +310,11 @@ class ClientService:
             binding = self.home.update_binding(
                 bank_id, profile.signer_id, token_serial=progress.current_key_on.token.serial
             )
-        return ProfileState(bank_id, profile, progress, binding)
+        act = None
+        if "destroy_old_token" in progress.notes:
+            # A migration: the certificate went to a new token; the act is printed for the bank.
+            act = find_transfer_act(api.requests(), profile.signer_id)
+        return ProfileState(bank_id, profile, progress, binding, act)
 
     def fields(self, signer_id: int, bank_id: str | None = None) -> list[RequestField]:
         with self.session(bank_id) as (_chosen, _entry, api):
@@ -361,22 +402,42 @@ class ClientService:
             "с текущим сертификатом и нажмите «ОК»"
         ).capitalize()
 
+    def _document_request(
+        self, chosen: str, api: BankApi, signer_id: int, kind: str
+    ) -> m.RekeyRequest | TransferAct:
+        if kind == TRANSFER_ACT:
+            act = find_transfer_act(api.requests(), signer_id)
+            if act is None:
+                raise WizardError(
+                    "Акт приема-передачи формируется после записи сертификата на новый "
+                    "ключевой носитель («Получить сертификат»)"
+                )
+            return act
+        state = self._state(chosen, api, api.profile(signer_id), [])
+        if state.progress.request is None:
+            raise WizardError("Нет запроса, по которому печатаются документы")
+        return state.progress.request
+
     def document_pdf(self, signer_id: int, kind: str, bank_id: str | None = None) -> bytes:
+        """The PDF of a request's document: the open request's acceptance act or application,
+        or the transfer act of the latest certificate written to a new token."""
         with self.session(bank_id) as (chosen, _entry, api):
-            state = self._state(chosen, api, api.profile(signer_id), [])
-            request = state.progress.request
-            if request is None:
-                raise WizardError("Нет запроса, по которому печатаются документы")
-            return api.document_pdf(request.id, kind)
+            found = self._document_request(chosen, api, signer_id, kind)
+            request_id = found.request_id if isinstance(found, TransferAct) else found.id
+            return api.document_pdf(request_id, kind)
 
     def mark_printed(
         self, signer_id: int, kind: str, copies: int, bank_id: str | None = None
     ) -> m.RekeyRequest:
         with self.session(bank_id) as (chosen, _entry, api):
-            state = self._state(chosen, api, api.profile(signer_id), [])
-            if state.progress.request is None:
-                raise WizardError("Нет запроса, по которому печатаются документы")
-            return api.mark_printed(state.progress.request.id, kind, copies)
+            found = self._document_request(chosen, api, signer_id, kind)
+            request_id = found.request_id if isinstance(found, TransferAct) else found.id
+            return api.mark_printed(request_id, kind, copies)
+
+    def transfer_act(self, signer_id: int, bank_id: str | None = None) -> TransferAct | None:
+        """The «Акт приема-передачи» the bank offers for this profile's latest new token."""
+        with self.session(bank_id) as (_chosen, _entry, api):
+            return find_transfer_act(api.requests(), signer_id)
 
     def sign_act(self, signer_id: int, pin: str, bank_id: str | None = None) -> m.RekeyRequest:
         """Remote renewal: sign the acceptance act with the still-valid current key and send it."""
@@ -423,7 +484,8 @@ class ClientService:
                 pins.login_for_work(token, pin)
                 if not progress.new_certificate_installed:
                     token.import_certificate(der, key_id=key_id)
-            api.confirm_installation(progress.request.id)
+            model, serial = token_details(holder.token)
+            api.confirm_installation(progress.request.id, model, serial)
         old = binding.token_serial
         new = holder.token.serial
         self.home.update_binding(

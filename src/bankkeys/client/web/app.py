@@ -372,7 +372,7 @@ def create_app(service: ClientService, secret: LaunchSecret) -> Starlette:
     async def document(request: Request) -> Response:
         signer_id = int(request.path_params["signer_id"])
         kind = request.path_params["kind"]
-        if kind not in ("acceptance_act", "certificate_application"):
+        if kind not in ("acceptance_act", "certificate_application", "transfer_act"):
             return Response(status_code=404)
         try:
             pdf = service.document_pdf(signer_id, kind)
