@@ -1,4 +1,5 @@
-"""Build the native GOST core (``bankkeys.gost._streebog`` and ``._ec``) with the package itself.
+"""Build the native parts with the package itself: the GOST core (``bankkeys.gost._streebog`` and
+``._ec``) and the DER framing check (``bankkeys.pki._der``).
 
 No system library is needed at run time: the extension is self-contained C.
 """
@@ -14,5 +15,13 @@ setup(
             extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra", "-fno-strict-aliasing"],
         )
         for name in ("streebog", "ec")
+    ]
+    + [
+        Extension(
+            "bankkeys.pki._der",
+            sources=["src/bankkeys/pki/_c/py_der.c", "src/bankkeys/pki/_c/der.c"],
+            include_dirs=["src/bankkeys/pki/_c"],
+            extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra"],
+        )
     ]
 )

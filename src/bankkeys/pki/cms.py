@@ -163,10 +163,16 @@ def cms_to_pem(der: bytes) -> str:
 # --- reading and verifying -----------------------------------------------------------------
 
 
-def _load(data: bytes | str) -> Any:
+def _load(data: bytes | str, *, framed_only: bool = False) -> Any:
+    """The SignedData of a ContentInfo. ``framed_only``: the whole input's DER framing is checked
+    but fields are parsed only when read — a verifier reads the signer info it needs and never
+    the embedded certificates, which are most of the bytes and most of the parsing work."""
     der = load_der(data, "CMS") if isinstance(data, str) or data[:1] == b"-" else bytes(data)
     what = "подпись CMS"
-    info = _asn1.load(cms.ContentInfo, der, what)
+    if framed_only:
+        info = _asn1.load_framed(cms.ContentInfo, der, what)
+    else:
+        info = _asn1.load(cms.ContentInfo, der, what)
     with _asn1.guarded(what):
         if info["content_type"].dotted != SIGNED_DATA:
             raise ParseError(f"{what}: ожидался SignedData, получено {info['content_type'].dotted}")
@@ -207,7 +213,7 @@ def verify_cms(
     Raises SignatureInvalid (no such signer, wrong digest, wrong signature, wrong signing
     certificate) or ParseError.
     """
-    signed = _load(data)
+    signed = _load(data, framed_only=True)
     what = "подпись CMS"
     with _asn1.guarded(what):
         encap = signed["encap_content_info"]
@@ -239,7 +245,7 @@ def _verify_signer(
     signature = signer_info["signature"].native
     content_digest = digest(key_alg.digest_name, body)
     attrs = signer_info["signed_attrs"]
-    if attrs.native is None:  # RFC 5652 5.4: without attributes the content itself is signed
+    if isinstance(attrs, core.Void):  # RFC 5652 5.4: without attributes the content is signed
         verify_with_key(
             certificate.key_spec, certificate.public_key, body, signature, signature_oid
         )
@@ -251,11 +257,12 @@ def _verify_signer(
     digests = values.get("message_digest")
     if not digests or len(digests) != 1 or not hmac.compare_digest(digests[0], content_digest):
         raise SignatureInvalid("подпись CMS: хэш содержимого не совпадает (messageDigest)")
-    # The signature covers the DER SET OF the attributes, not the [0] IMPLICIT form stored.
+    # The signature covers the DER SET OF the attributes, not the [0] IMPLICIT form stored:
+    # the same contents under the SET tag (the framing check has made the length minimal).
     verify_with_key(
         certificate.key_spec,
         certificate.public_key,
-        _asn1.dump(attrs.untag()),
+        _asn1.set_of_der(attrs.contents),
         signature,
         signature_oid,
     )
