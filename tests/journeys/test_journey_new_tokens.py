@@ -6,7 +6,6 @@ Rutoken-style serials (2000…/3220…), so the wizard tells the models apart as
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import subprocess
 from pathlib import Path
@@ -30,12 +29,8 @@ from journey_support import (
     new_page,
     ready_container,
 )
-from sqlalchemy import select
 
-from bankkeys.bank.documents import CertificateDetails, TokenDetails, render_transfer_act
-from bankkeys.bank.store.models import Certificate, RekeyRequest
 from bankkeys.client.home import ClientHome
-from bankkeys.server.documents import document_input
 from bankkeys.tokens import SoftwareContainer
 from conftest import missing
 
@@ -102,34 +97,29 @@ def test_journey_first_key_with_activation_code(db: str, tmp_path: Path, cli_hom
         )
 
 
-def _transfer_act_text(bank: Bank, person: Person, token_serial: str, tmp_path: Path) -> str:
-    """The acceptance-transfer act from the bank's records of this migration (the server has no
-    endpoint for it yet: rendered with bankkeys.bank.documents, as the server would)."""
-    with bank.ctx.db.transaction() as session:
-        req = session.execute(
-            select(RekeyRequest).where(RekeyRequest.signer_id == person.signer_id)
-        ).scalar_one()
-        cert = session.execute(
-            select(Certificate).where(Certificate.signer_id == person.signer_id)
-            .order_by(Certificate.not_after.desc())
-        ).scalars().first()  # fmt: skip
-        assert cert is not None
-        doc = dataclasses.replace(
-            document_input(session, bank.ctx.settings, req),
-            certificate=CertificateDetails(
-                cert.serial, cert.not_before.date(), cert.not_after.date()
-            ),
-        )
-        serial = cert.serial
-    pdf = tmp_path / "transfer-act.pdf"
-    pdf.write_bytes(render_transfer_act(doc, TokenDetails("Рутокен ЭЦП 3.0", token_serial)))
+def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
     if shutil.which("pdftotext") is None:
         missing("pdftotext not installed (Debian: poppler-utils)")
+    path = tmp_path / "transfer-act.pdf"
+    path.write_bytes(pdf)
     text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
-    assert serial.upper() in text.replace(" ", "").replace("\n", "")
     return " ".join(text.split())
+
+
+def _transfer_act(page: Any, ui: Any, person: Person, tmp_path: Path) -> str:
+    """Seed 003, step 21: «Просмотреть акт» in the client's UI, then «Распечатан»."""
+    act = page.inner_text("#transfer-act")
+    assert "Рутокен ЭЦП 3.0 № 3220000777" in act and "оригинал Акта приема-передачи" in act
+    page.shots("transfer-act")
+    href = page.get_attribute("#doc-transfer_act", "href")
+    assert href == f"/profile/{person.signer_id}/documents/transfer_act.pdf"
+    answer = page.request.get(f"{ui.base}{href}")  # the browser's session cookie
+    assert answer.ok and answer.headers["content-type"] == "application/pdf"
+    page.click("#printed-transfer_act")
+    assert "(распечатан)" in page.inner_text("#transfer-act")
+    return _pdf_text(answer.body(), tmp_path)
 
 
 def test_journey_migration_rutoken_2_to_3(db: str, tmp_path: Path, cli_home: Path) -> None:
@@ -176,8 +166,11 @@ def test_journey_migration_rutoken_2_to_3(db: str, tmp_path: Path, cli_home: Pat
         assert len(SoftwareContainer(new).certificates()) == 1
         # The default PINs no longer open the new smart key.
         assert not SoftwareContainer(new).info().pins.must_change
-        text = _transfer_act_text(bank, person, "3220000777", tmp_path)
-        assert "АКТ ПРИЕМА-ПЕРЕДАЧИ" in text and "3220000777" in text and "Петров" in text
+        text = _transfer_act(page, ui, person, tmp_path)
+        assert "АКТ ПРИЕМА-ПЕРЕДАЧИ" in text and "Петров" in text
+        assert "Рутокен ЭЦП 3.0" in text and "3220000777" in text
+        serial = bank.ctx.workflow.status(person.signer_id).certificate_serial
+        assert serial is not None and serial.upper() in text.replace(" ", "")
 
 
 def test_journey_key_container_on_a_removable_disk(db: str, tmp_path: Path, cli_home: Path) -> None:
