@@ -209,16 +209,6 @@ def check_der(der: bytes, what: str) -> None:
         raise ParseError(f"{what}: {defect} (байт {offset})")
 
 
-def load_framed(spec: Any, der: bytes, what: str) -> Any:
-    """Like :func:`load` for readers that read only some fields: the framing of the whole input is
-    checked (:func:`check_der`), the fields are parsed when read — under :func:`guarded`."""
-    check_der(der, what)
-    try:
-        return spec.load(bytes(der), strict=True)
-    except _PARSE_FAILURES as exc:
-        raise ParseError(f"{what}: повреждённая структура DER ({exc})") from exc
-
-
 def guarded(what: str) -> Any:
     """Context manager for reading a loaded object: asn1crypto failures, unknown algorithms and
     out-of-range values met while reading all become ParseError (the input is what is wrong)."""

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bankkeys.pki import _asn1
-from bankkeys.pki._asn1 import algos, cms, core, x509
+from bankkeys.pki import _der_read as der_read
+from bankkeys.pki._asn1 import SIGNING_CERTIFICATE_V2, algos, cms, core, x509
 from bankkeys.pki._common import aware, utc, x509_time
 from bankkeys.pki.algorithms import ECDSA_P256, by_digest_oid, check_key_spec, digest
 from bankkeys.pki.certificates import Certificate, load_der, names_match, parse_certificate
@@ -163,16 +164,10 @@ def cms_to_pem(der: bytes) -> str:
 # --- reading and verifying -----------------------------------------------------------------
 
 
-def _load(data: bytes | str, *, framed_only: bool = False) -> Any:
-    """The SignedData of a ContentInfo. ``framed_only``: the whole input's DER framing is checked
-    but fields are parsed only when read — a verifier reads the signer info it needs and never
-    the embedded certificates, which are most of the bytes and most of the parsing work."""
-    der = load_der(data, "CMS") if isinstance(data, str) or data[:1] == b"-" else bytes(data)
+def _load(data: bytes | str) -> Any:
+    der = _der_bytes(data)
     what = "подпись CMS"
-    if framed_only:
-        info = _asn1.load_framed(cms.ContentInfo, der, what)
-    else:
-        info = _asn1.load(cms.ContentInfo, der, what)
+    info = _asn1.load(cms.ContentInfo, der, what)
     with _asn1.guarded(what):
         if info["content_type"].dotted != SIGNED_DATA:
             raise ParseError(f"{what}: ожидался SignedData, получено {info['content_type'].dotted}")
@@ -204,6 +199,10 @@ def _signer_id(sid: Any) -> SignerIdentifier:
     )
 
 
+def _der_bytes(data: bytes | str) -> bytes:
+    return load_der(data, "CMS") if isinstance(data, str) or data[:1] == b"-" else bytes(data)
+
+
 def verify_cms(
     data: bytes | str, certificate: Certificate, content: bytes | None = None
 ) -> VerifiedSignature:
@@ -212,89 +211,216 @@ def verify_cms(
     ``content`` is required for a detached signature and must not contradict an attached one.
     Raises SignatureInvalid (no such signer, wrong digest, wrong signature, wrong signing
     certificate) or ParseError.
+
+    This is the hot path of the bank (every request and every payment), so it reads the DER
+    directly: the framing of the whole input is checked first (a defect anywhere, embedded
+    certificates included, is refused), then only the fields a verifier needs are read — the
+    embedded certificates, most of the bytes, are never parsed: the signer is the certificate
+    given.
     """
-    signed = _load(data, framed_only=True)
-    what = "подпись CMS"
-    with _asn1.guarded(what):
-        encap = signed["encap_content_info"]
-        content_type = encap["content_type"].dotted
-        attached = encap["content"].native
-        mine = [si for si in signed["signer_infos"] if _signer_id(si["sid"]).matches(certificate)]
-    if attached is not None and content is not None and bytes(content) != attached:
+    der = _der_bytes(data)
+    _asn1.check_der(der, _WHAT)
+    signed = _signed_data(der)
+    if signed.attached is not None and content is not None and bytes(content) != signed.attached:
         raise InvalidInput("содержимое передано отдельно и не совпадает с вложенным")
-    body = attached if attached is not None else content
+    body = signed.attached if signed.attached is not None else content
     if body is None:
         raise InvalidInput("отсоединённая подпись: нужно подписанное содержимое")
-    if not isinstance(body, bytes | bytearray):
-        raise ParseError(f"{what}: содержимое не OCTET STRING")
-    for signer_info in mine:
-        with _asn1.guarded(what):
-            return _verify_signer(signer_info, certificate, bytes(body), content_type)
+    for info in der_read.children(der, signed.signer_infos, _WHAT):
+        fields = der_read.children(der, der_read.expect(info, der_read.SEQUENCE, _WHAT), _WHAT)
+        if len(fields) < 5:
+            raise ParseError(f"{_WHAT}: неполная SignerInfo")
+        der_read.integer(der, fields[0], _WHAT)
+        if _sid(der, fields[1]).matches(certificate):
+            return _verify_signer(der, fields, certificate, bytes(body), signed.content_type)
     raise SignatureInvalid("подпись CMS: среди подписантов нет владельца данного сертификата")
 
 
+_WHAT = "подпись CMS"
+_SIGNED_DATA_TAG = der_read.context(0, constructed=True)
+_CERTIFICATES_TAG = der_read.context(0, constructed=True)
+_CRLS_TAG = der_read.context(1, constructed=True)
+_SIGNED_ATTRS_TAG = der_read.context(0, constructed=True)
+_UNSIGNED_ATTRS_TAG = der_read.context(1, constructed=True)
+_KEY_ID_TAG = der_read.context(0, constructed=False)
+_CONTENT_TYPE = "1.2.840.113549.1.9.3"
+_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
+_SIGNING_TIME = "1.2.840.113549.1.9.5"
+_SHA256 = "2.16.840.1.101.3.4.2.1"  # RFC 5035: ESSCertIDv2's default hash
+
+
+@dataclass(frozen=True)
+class _SignedDataFields:
+    content_type: str
+    attached: bytes | None
+    signer_infos: der_read.Tlv
+
+
+def _signed_data(der: bytes) -> _SignedDataFields:
+    """ContentInfo { signedData, [0] SignedData }: the content and where the SignerInfos are."""
+    r = der_read
+    top = r.read(der, 0, len(der), _WHAT)
+    info = r.children(der, r.expect(top, r.SEQUENCE, _WHAT), _WHAT)
+    if len(info) != 2:
+        raise ParseError(f"{_WHAT}: ContentInfo из {len(info)} полей")
+    kind = r.oid(der, info[0], _WHAT)
+    if kind != SIGNED_DATA:
+        raise ParseError(f"{_WHAT}: ожидался SignedData, получено {kind}")
+    wrapped = r.children(der, r.expect(info[1], _SIGNED_DATA_TAG, _WHAT), _WHAT)
+    if len(wrapped) != 1:
+        raise ParseError(f"{_WHAT}: повреждённый SignedData")
+    fields = r.children(der, r.expect(wrapped[0], r.SEQUENCE, _WHAT), _WHAT)
+    if len(fields) < 4:
+        raise ParseError(f"{_WHAT}: неполный SignedData")
+    version = r.integer(der, fields[0], _WHAT)
+    if not 0 <= version <= 5:
+        raise ParseError(f"{_WHAT}: неизвестная версия SignedData {version}")
+    r.expect(fields[1], r.SET, _WHAT)  # digestAlgorithms: advisory; each SignerInfo names its own
+    middle = [f.tag for f in fields[3:-1]]
+    if middle not in ([], [_CERTIFICATES_TAG], [_CRLS_TAG], [_CERTIFICATES_TAG, _CRLS_TAG]):
+        raise ParseError(f"{_WHAT}: лишние поля в SignedData")
+    signer_infos = r.expect(fields[-1], r.SET, _WHAT)
+    encap = r.children(der, r.expect(fields[2], r.SEQUENCE, _WHAT), _WHAT)
+    if not 1 <= len(encap) <= 2:
+        raise ParseError(f"{_WHAT}: повреждённый encapContentInfo")
+    content_type = r.oid(der, encap[0], _WHAT)
+    attached = None
+    if len(encap) == 2:
+        explicit = r.children(der, r.expect(encap[1], _SIGNED_DATA_TAG, _WHAT), _WHAT)
+        if len(explicit) != 1:
+            raise ParseError(f"{_WHAT}: повреждённое вложенное содержимое")
+        attached = r.octet_string(der, explicit[0], _WHAT)
+    return _SignedDataFields(content_type, attached, signer_infos)
+
+
+def _sid(der: bytes, tlv: der_read.Tlv) -> SignerIdentifier:
+    r = der_read
+    if tlv.tag == _KEY_ID_TAG:
+        return SignerIdentifier(None, None, r.contents(der, tlv))
+    parts = r.children(der, r.expect(tlv, r.SEQUENCE, _WHAT), _WHAT)
+    if len(parts) != 2:
+        raise ParseError(f"{_WHAT}: повреждённый issuerAndSerialNumber")
+    issuer = r.expect(parts[0], r.SEQUENCE, _WHAT)
+    return SignerIdentifier(r.encoding(der, issuer), r.integer(der, parts[1], _WHAT), None)
+
+
+def _algorithm_oid(der: bytes, tlv: der_read.Tlv) -> str:
+    parts = der_read.children(der, der_read.expect(tlv, der_read.SEQUENCE, _WHAT), _WHAT)
+    if not 1 <= len(parts) <= 2:
+        raise ParseError(f"{_WHAT}: повреждённый AlgorithmIdentifier")
+    return der_read.oid(der, parts[0], _WHAT)
+
+
 def _verify_signer(
-    signer_info: Any, certificate: Certificate, body: bytes, content_type: str
+    der: bytes,
+    fields: list[der_read.Tlv],
+    certificate: Certificate,
+    body: bytes,
+    content_type: str,
 ) -> VerifiedSignature:
-    digest_oid = signer_info["digest_algorithm"]["algorithm"].dotted
-    digest_alg = by_digest_oid(digest_oid)
-    key_alg = check_key_spec(certificate.key_spec)
+    r = der_read
+    # SignerInfo: version, sid, digestAlgorithm, [0] signedAttrs?, signatureAlgorithm,
+    # signature, [1] unsignedAttrs?
+    rest = fields[3:]
+    attrs = rest.pop(0) if rest and rest[0].tag == _SIGNED_ATTRS_TAG else None
+    if rest and rest[-1].tag == _UNSIGNED_ATTRS_TAG:
+        rest.pop()
+    if len(rest) != 2:
+        raise ParseError(f"{_WHAT}: повреждённая SignerInfo")
+    digest_oid = _algorithm_oid(der, fields[2])
+    signature_oid = _algorithm_oid(der, rest[0])
+    signature = r.octet_string(der, rest[1], _WHAT)
+    with _asn1.guarded(_WHAT):
+        digest_alg = by_digest_oid(digest_oid)
+        key_alg = check_key_spec(certificate.key_spec)
     if digest_alg.digest_oid != key_alg.digest_oid:
         raise SignatureInvalid(f"подпись CMS: хэш {digest_oid} не подходит для ключа подписанта")
-    signature_oid = signer_info["signature_algorithm"]["algorithm"].dotted
-    signature = signer_info["signature"].native
     content_digest = digest(key_alg.digest_name, body)
-    attrs = signer_info["signed_attrs"]
-    if isinstance(attrs, core.Void):  # RFC 5652 5.4: without attributes the content is signed
-        verify_with_key(
-            certificate.key_spec, certificate.public_key, body, signature, signature_oid
-        )
+    if attrs is None:  # RFC 5652 5.4: without attributes the content itself is signed
+        with _asn1.guarded(_WHAT):
+            verify_with_key(
+                certificate.key_spec, certificate.public_key, body, signature, signature_oid
+            )
         return VerifiedSignature(certificate, body, content_type, None, digest_oid, signature_oid,
                                  content_digest, False, False)  # fmt: skip
-    values = _attributes(attrs)
-    if values.get("content_type") != [content_type]:
+    values = _attributes(der, attrs)
+    if [r.oid(der, v, _WHAT) for v in values.get(_CONTENT_TYPE, [])] != [content_type]:
         raise SignatureInvalid("подпись CMS: атрибут contentType не совпадает с содержимым")
-    digests = values.get("message_digest")
-    if not digests or len(digests) != 1 or not hmac.compare_digest(digests[0], content_digest):
+    digests = [r.octet_string(der, v, _WHAT) for v in values.get(_MESSAGE_DIGEST, [])]
+    if len(digests) != 1 or not hmac.compare_digest(digests[0], content_digest):
         raise SignatureInvalid("подпись CMS: хэш содержимого не совпадает (messageDigest)")
     # The signature covers the DER SET OF the attributes, not the [0] IMPLICIT form stored:
     # the same contents under the SET tag (the framing check has made the length minimal).
-    verify_with_key(
-        certificate.key_spec,
-        certificate.public_key,
-        _asn1.set_of_der(attrs.contents),
-        signature,
-        signature_oid,
-    )
-    checked = _check_signing_certificate(values.get("signing_certificate_v2"), certificate)
-    times = values.get("signing_time")
-    signing_time = aware(times[0]) if times else None
+    with _asn1.guarded(_WHAT):
+        verify_with_key(
+            certificate.key_spec,
+            certificate.public_key,
+            _asn1.set_of_der(r.contents(der, attrs)),
+            signature,
+            signature_oid,
+        )
+    checked = _check_signing_certificate(der, values.get(SIGNING_CERTIFICATE_V2), certificate)
+    times = values.get(_SIGNING_TIME)
+    signing_time = _time(der, times[0]) if times else None
     return VerifiedSignature(certificate, body, content_type, signing_time, digest_oid,
                              signature_oid, content_digest, True, checked)  # fmt: skip
 
 
-def _attributes(attrs: Any) -> dict[str, list[Any]]:
-    values: dict[str, list[Any]] = {}
-    for attribute in attrs:
-        name = attribute["type"].native
-        if name in values:
-            raise SignatureInvalid(f"подпись CMS: атрибут {name} повторяется")
-        if name == "content_type":
-            values[name] = [v.dotted for v in attribute["values"]]
-        elif name == "signing_certificate_v2":
-            values[name] = list(attribute["values"])
-        else:
-            values[name] = [v.native for v in attribute["values"]]
+def _attributes(der: bytes, attrs: der_read.Tlv) -> dict[str, list[der_read.Tlv]]:
+    """Signed attributes by type OID: each one's values."""
+    r = der_read
+    values: dict[str, list[der_read.Tlv]] = {}
+    for attribute in r.children(der, attrs, _WHAT):
+        parts = r.children(der, r.expect(attribute, r.SEQUENCE, _WHAT), _WHAT)
+        if len(parts) != 2:
+            raise ParseError(f"{_WHAT}: повреждённый атрибут")
+        kind = r.oid(der, parts[0], _WHAT)
+        if kind in values:
+            raise SignatureInvalid(f"подпись CMS: атрибут {_ATTRIBUTE_NAMES.get(kind, kind)} "
+                                   "повторяется")  # fmt: skip
+        values[kind] = r.children(der, r.expect(parts[1], r.SET, _WHAT), _WHAT)
     return values
 
 
-def _check_signing_certificate(value: list[Any] | None, certificate: Certificate) -> bool:
+_ATTRIBUTE_NAMES = {
+    _CONTENT_TYPE: "content_type",
+    _MESSAGE_DIGEST: "message_digest",
+    _SIGNING_TIME: "signing_time",
+    SIGNING_CERTIFICATE_V2: "signing_certificate_v2",
+}
+
+
+def _time(der: bytes, tlv: der_read.Tlv) -> datetime:
+    if tlv.tag not in (der_read.UTC_TIME, der_read.GENERALIZED_TIME):
+        raise ParseError(f"{_WHAT}: signingTime не UTCTime и не GeneralizedTime")
+    with _asn1.guarded(_WHAT):
+        return aware(_asn1.load(cms.Time, der_read.encoding(der, tlv), _WHAT).native)
+
+
+def _check_signing_certificate(
+    der: bytes, value: list[der_read.Tlv] | None, certificate: Certificate
+) -> bool:
+    """RFC 5035 SigningCertificateV2 { certs SEQUENCE OF ESSCertIDv2, policies? }: the first
+    ESSCertIDv2 { hashAlgorithm DEFAULT sha256, certHash, issuerSerial? } must be our cert."""
     if not value:
         return False
-    first = value[0]["certs"][0]
-    oid = first["hash_algorithm"]["algorithm"].dotted
-    expected = digest(by_digest_oid(oid).digest_name, certificate.der)
-    if not hmac.compare_digest(first["cert_hash"].native, expected):
+    r = der_read
+    outer = r.children(der, r.expect(value[0], r.SEQUENCE, _WHAT), _WHAT)
+    if not outer:
+        raise ParseError(f"{_WHAT}: пустой signingCertificateV2")
+    certs = r.children(der, r.expect(outer[0], r.SEQUENCE, _WHAT), _WHAT)
+    if not certs:
+        raise ParseError(f"{_WHAT}: пустой signingCertificateV2")
+    parts = r.children(der, r.expect(certs[0], r.SEQUENCE, _WHAT), _WHAT)
+    oid = _SHA256
+    if parts and parts[0].tag == r.SEQUENCE and len(parts) >= 2 and parts[1].tag == r.OCTET_STRING:
+        oid = _algorithm_oid(der, parts.pop(0))
+    if not parts:
+        raise ParseError(f"{_WHAT}: в signingCertificateV2 нет хэша сертификата")
+    cert_hash = r.octet_string(der, parts[0], _WHAT)
+    with _asn1.guarded(_WHAT):
+        expected = digest(by_digest_oid(oid).digest_name, certificate.der)
+    if not hmac.compare_digest(cert_hash, expected):
         raise SignatureInvalid("подпись CMS: signingCertificateV2 указывает на другой сертификат")
     return True
 
