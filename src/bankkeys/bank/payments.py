@@ -40,9 +40,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import Table, insert, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -285,11 +285,35 @@ class _Pending:
         return self.order.number if self.order is not None else ""
 
 
+@dataclass(slots=True)
+class _NewDocument:
+    """A document first received in this batch: the batch's new documents go in by one
+    statement (the ORM's per-object bookkeeping cost more than the signature checks)."""
+
+    row: dict[str, Any]
+    state: str
+    accepted_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _NewSignature:
+    signer_id: int
+    certificate_serial: str
+    signing_right: str
+    row: dict[str, Any]  # the rest of the PaymentSignature row, without the document's id
+
+
+_Document = PaymentDocument | _NewDocument
+_Signature = PaymentSignature | _NewSignature
+
+
 @dataclass
 class _Decisions:
     verdicts: list[PaymentVerdict] = field(default_factory=list)
     accepted_serials: set[str] = field(default_factory=set)
-    new_signatures: list[tuple[PaymentDocument, PaymentSignature]] = field(default_factory=list)
+    new_documents: list[_NewDocument] = field(default_factory=list)
+    new_signatures: list[tuple[_Document, _NewSignature]] = field(default_factory=list)
     audit: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -471,12 +495,7 @@ class PaymentDesk:
                     continue
                 out.verdicts.append(PaymentVerdict(p.position, p.number, state, "", p.content_hash))
                 out.audit.append({"number": p.number, "hash": p.content_hash, "state": state})
-            # Two statements for the whole batch: the new documents (their ids), their signatures.
-            session.flush()
-            for doc, row in out.new_signatures:
-                row.document_id = doc.id
-            session.add_all(row for _, row in out.new_signatures)
-            session.flush()
+            _insert_new(session, out)
             retired = []
             for serial in sorted(out.accepted_serials):
                 old = _retire_for(session, serial, now, wf)
@@ -502,9 +521,9 @@ class PaymentDesk:
         certs: dict[str, _CertificateFacts],
         orgs: dict[str, _OrganizationFacts],
         rights: dict[int, SigningRight],
-        docs_by_hash: dict[str, PaymentDocument],
-        docs_by_number: dict[tuple[str, int, str], PaymentDocument],
-        signatures: dict[str, list[PaymentSignature]],
+        docs_by_hash: dict[str, _Document],
+        docs_by_number: dict[tuple[str, int, str], _Document],
+        signatures: dict[str, list[_Signature]],
         out: _Decisions,
     ) -> PaymentState:
         order, verified = p.order, p.verified
@@ -542,20 +561,21 @@ class PaymentDesk:
                     f"{order.payer.account} уже получен банком (другой документ с тем же "
                     "номером): повтор номера"
                 )
-            doc = PaymentDocument(
-                organization_id=org.id,
-                payer_account=order.payer.account,
-                doc_year=order.date.year,
-                number=order.number,
-                doc_date=order.date,
-                amount_kopecks=order.amount_kopecks,
-                content_hash=p.content_hash,
-                canonical=p.item.document,
-                state=str(DocumentState.AWAITING_SECOND),
-                received_at=now,
-                accepted_at=None,
+            doc = _NewDocument(
+                {
+                    "organization_id": org.id,
+                    "payer_account": order.payer.account,
+                    "doc_year": order.date.year,
+                    "number": order.number,
+                    "doc_date": order.date,
+                    "amount_kopecks": order.amount_kopecks,
+                    "content_hash": p.content_hash,
+                    "canonical": p.item.document,
+                    "received_at": now,
+                },
+                str(DocumentState.AWAITING_SECOND),
             )
-            session.add(doc)  # inserted with the batch; the database's unique keys decide races
+            out.new_documents.append(doc)  # inserted with the batch; unique keys decide races
             docs_by_hash[p.content_hash] = doc
             docs_by_number[key] = doc
         present = signatures.setdefault(p.content_hash, [])
@@ -570,14 +590,16 @@ class PaymentDesk:
                 f"подпись с правом {RIGHT_TEXT[right]} под документом уже есть; нужна подпись "
                 f"с правом {RIGHT_TEXT[missing]}"
             )
-        row = PaymentSignature(
-            signer_id=cert.signer_id,
-            certificate_serial=cert.serial,
-            signing_right=str(right),
-            signature_hash=signature_hash,
-            cms=p.item.signature,
-            signing_time=verified.signing_time or now,
-            received_at=now,
+        row = _NewSignature(
+            cert.signer_id,
+            cert.serial,
+            str(right),
+            {
+                "signature_hash": signature_hash,
+                "cms": p.item.signature,
+                "signing_time": verified.signing_time or now,
+                "received_at": now,
+            },
         )
         out.new_signatures.append((doc, row))
         present.append(row)
@@ -759,9 +781,9 @@ def _rights(session: Session, signer_ids: Iterable[int]) -> dict[int, SigningRig
 def _documents(
     session: Session, live: list[_Pending]
 ) -> tuple[
-    dict[str, PaymentDocument],
-    dict[tuple[str, int, str], PaymentDocument],
-    dict[str, list[PaymentSignature]],
+    dict[str, _Document],
+    dict[tuple[str, int, str], _Document],
+    dict[str, list[_Signature]],
 ]:
     hashes = sorted({p.content_hash for p in live})
     keys = sorted(
@@ -785,16 +807,54 @@ def _documents(
         .scalars()
         .all()
     )
-    by_hash = {d.content_hash: d for d in docs}
-    by_number = {(d.payer_account, d.doc_year, d.number): d for d in docs}
+    by_hash: dict[str, _Document] = {d.content_hash: d for d in docs}
+    by_number: dict[tuple[str, int, str], _Document] = {
+        (d.payer_account, d.doc_year, d.number): d for d in docs
+    }
     hash_of = {d.id: d.content_hash for d in docs}
-    signatures: dict[str, list[PaymentSignature]] = {d.content_hash: [] for d in docs}
+    signatures: dict[str, list[_Signature]] = {d.content_hash: [] for d in docs}
     if docs:
         for sig in session.execute(
             select(PaymentSignature).where(PaymentSignature.document_id.in_(list(hash_of)))
         ).scalars():
             signatures[hash_of[sig.document_id]].append(sig)
     return by_hash, by_number, signatures
+
+
+def _table(model: type[PaymentDocument] | type[PaymentSignature]) -> Table:
+    """The model's table (typed: ``__table__`` is a FromClause to mypy)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _insert_new(session: Session, out: _Decisions) -> None:
+    """Two statements for the whole batch: the new documents (their ids back, in order), then
+    the new signatures."""
+    # Core statements on the session's connection: the ORM's bulk path adds per-row work.
+    connection = session.connection()
+    if out.new_documents:
+        documents = _table(PaymentDocument)
+        ids = connection.execute(
+            insert(documents).returning(documents.c.id, sort_by_parameter_order=True),
+            [{**d.row, "state": d.state, "accepted_at": d.accepted_at} for d in out.new_documents],
+        ).scalars()
+        for document, new_id in zip(out.new_documents, ids, strict=True):
+            document.id = new_id
+    if out.new_signatures:
+        connection.execute(
+            insert(_table(PaymentSignature)),
+            [
+                {
+                    **signature.row,
+                    "document_id": document.id,
+                    "signer_id": signature.signer_id,
+                    "certificate_serial": signature.certificate_serial,
+                    "signing_right": signature.signing_right,
+                }
+                for document, signature in out.new_signatures
+            ],
+        )
 
 
 def _retire_for(session: Session, serial: str, now: datetime, wf: Workflow) -> str | None:
