@@ -16,14 +16,15 @@ the order in which the transactions committed.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, cast
 
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy import event as sqla_event
-from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from bankkeys.bank.store.models import AuditEvent, AuditHead
@@ -136,33 +137,60 @@ def _write_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    seq, prev_hash = _lock_head(session)
+    # The ORM's own writes go first, so that the head is locked only for the last statements.
+    session.flush()
+    connection = session.connection()
+    seq, prev_hash = _lock_head(connection)
     rows = []
     for _scope, event in pending:
         seq += 1
         row = {**event, "seq": seq, "prev_hash": prev_hash}
         row["hash"] = prev_hash = streebog256(_canonical(row)).hexdigest()
         rows.append(row)
-    move_head = (
-        update(AuditHead)
-        .where(AuditHead.id == HEAD_ID)
-        .values(seq=seq, hash=prev_hash)
-        .execution_options(synchronize_session=False)
-    )
-    if session.get_bind().dialect.name == "postgresql" and len(rows) <= _ONE_STATEMENT_EVENTS:
+    head = {"head_seq": seq, "head_hash": prev_hash}
+    if connection.dialect.name == "postgresql" and len(rows) <= _ONE_STATEMENT_EVENTS:
         # One round trip: the events go in through a data-modifying WITH of the head's UPDATE.
-        session.execute(move_head.add_cte(insert(AuditEvent).values(rows).cte("appended")))
+        # The statement has one fixed shape per number of events, with bound parameters only,
+        # so it is compiled once and then found in SQLAlchemy's compiled cache.
+        params = dict(head)
+        for i, row in enumerate(rows):
+            params.update({f"{name}_{i}": value for name, value in row.items()})
+        connection.execute(_appending_update(len(rows)), params)
     else:
-        session.execute(insert(AuditEvent), rows)
-        session.execute(move_head)
+        connection.execute(_INSERT_EVENTS, rows)
+        connection.execute(_MOVE_HEAD, head)
 
 
-def _lock_head(session: Session) -> tuple[int, str]:
-    head = session.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update()
-    ).first()
+_EVENTS: Final = cast(Table, AuditEvent.__table__)
+_HEAD: Final = cast(Table, AuditHead.__table__)
+_EVENT_COLUMNS: Final = (*_HASHED, "hash")
+_INSERT_EVENTS: Final = insert(_EVENTS)
+_MOVE_HEAD: Final = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(
+        seq=bindparam("head_seq", type_=_HEAD.c.seq.type),
+        hash=bindparam("head_hash", type_=_HEAD.c.hash.type),
+    )
+)
+_READ_HEAD: Final = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+
+
+@functools.lru_cache(maxsize=32)
+def _appending_update(count: int) -> Any:
+    """``WITH appended AS (INSERT … VALUES (…) × count) UPDATE audit_head …``, parameters
+    ``<column>_<i>`` for the events and ``head_seq``/``head_hash`` for the head."""
+    values = [
+        {name: bindparam(f"{name}_{i}", type_=_EVENTS.c[name].type) for name in _EVENT_COLUMNS}
+        for i in range(count)
+    ]
+    return _MOVE_HEAD.add_cte(insert(_EVENTS).values(values).cte("appended"))
+
+
+def _lock_head(connection: Connection) -> tuple[int, str]:
+    head = connection.execute(_READ_HEAD).first()
     if head is None:  # migrations create it; a fresh schema made another way gets one here
-        session.execute(insert(AuditHead).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH))
+        connection.execute(insert(_HEAD).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH))
         return 0, GENESIS_HASH
     return int(head.seq), str(head.hash)
 
