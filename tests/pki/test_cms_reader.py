@@ -122,3 +122,17 @@ def test_openssl_keyid_signatures_are_read(openssl, tmp_path: Path) -> None:
     assert parse_cms(der).signers[0].key_id == pki.client.subject_key_id
     result = verify_cms(der, pki.client, DATA)
     assert result.content == DATA and result.has_signed_attributes
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 22, 15, 4, 5, tzinfo=UTC),  # UTCTime
+        datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC),  # UTCTime, 19xx
+        datetime(2051, 2, 3, 4, 5, 6, tzinfo=UTC),  # GeneralizedTime from 2050
+    ],
+)
+def test_signing_time_is_read_in_both_der_forms(moment: datetime) -> None:
+    pki = make_pki(ECDSA)
+    der = sign_cms(DATA, pki.client_signer, pki.client, detached=False, signing_time=moment)
+    assert verify_cms(der, pki.client).signing_time == moment

@@ -30,7 +30,8 @@ def x509_time(moment: datetime, choice: Any = x509.Time) -> Any:
     moment = utc(moment)
     if moment < _UTC_TIME_LIMIT:
         return choice(name="utc_time", value=moment)
-    return choice(name="general_time", value=moment)
+    # asn1crypto names the GeneralizedTime alternative differently in X.509 and CMS.
+    return choice(name="general_time" if choice is x509.Time else "generalized_time", value=moment)
 
 
 def random_serial() -> int:

@@ -393,8 +393,28 @@ _ATTRIBUTE_NAMES = {
 def _time(der: bytes, tlv: der_read.Tlv) -> datetime:
     if tlv.tag not in (der_read.UTC_TIME, der_read.GENERALIZED_TIME):
         raise ParseError(f"{_WHAT}: signingTime не UTCTime и не GeneralizedTime")
-    with _asn1.guarded(_WHAT):
-        return aware(_asn1.load(cms.Time, der_read.encoding(der, tlv), _WHAT).native)
+    text = der_read.contents(der, tlv)
+    # The DER forms (X.690 11.7, 11.8): YYMMDDHHMMSSZ and YYYYMMDDHHMMSSZ; anything else (a
+    # fraction, an offset) goes through asn1crypto's general reader.
+    if (
+        tlv.tag == der_read.UTC_TIME
+        and len(text) == 13
+        and text[12:] == b"Z"
+        and text[:12].isdigit()
+    ):
+        year = int(text[:2])
+        year += 2000 if year < 50 else 1900  # RFC 5280 4.1.2.5.1
+        rest = text[2:12]
+    elif len(text) == 15 and text[14:] == b"Z" and text[:14].isdigit():
+        year, rest = int(text[:4]), text[4:14]
+    else:
+        with _asn1.guarded(_WHAT):
+            return aware(_asn1.load(cms.Time, der_read.encoding(der, tlv), _WHAT).native)
+    try:
+        return datetime(year, int(rest[0:2]), int(rest[2:4]), int(rest[4:6]), int(rest[6:8]),
+                        int(rest[8:10]), tzinfo=UTC)  # fmt: skip
+    except ValueError:
+        raise ParseError(f"{_WHAT}: неверное время подписи {text!r}") from None
 
 
 def _check_signing_certificate(
