@@ -23,6 +23,7 @@ import base64
 import hashlib
 import json
 import os
+import resource
 import secrets
 import signal
 import socket
@@ -224,6 +225,30 @@ def client_main(job_file: str, url: str, batch: int, concurrency: int, out_file:
 # --- orchestration ------------------------------------------------------------------------------
 
 
+def _tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its live descendants (Linux /proc), in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, ppid in parents.items():
+            if ppid == parent and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(times.get(p, 0.0) for p in tree)
+
+
 def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 180) -> None:
     import httpx
 
@@ -274,6 +299,8 @@ def run(db: str, workers: int, count: int, batch: int, concurrency: int) -> dict
         )
         wait_ready(url, server)
         out = work / "result.json"
+        server_cpu_before = _tree_cpu_seconds(server.pid)
+        client_cpu_before = _children_cpu_seconds()
         subprocess.run(
             [
                 sys.executable,
@@ -287,6 +314,8 @@ def run(db: str, workers: int, count: int, batch: int, concurrency: int) -> dict
             ],
             check=True,
         )
+        server_cpu = _tree_cpu_seconds(server.pid) - server_cpu_before
+        client_cpu = _children_cpu_seconds() - client_cpu_before
         result: dict[str, Any] = json.loads(out.read_text())
     finally:
         if server is not None:
@@ -317,7 +346,15 @@ def run(db: str, workers: int, count: int, batch: int, concurrency: int) -> dict
         "verified_per_s": accepted / result["wall"] if result["wall"] else 0.0,
         "batch_p50_ms": pct(0.50),
         "batch_p99_ms": pct(0.99),
+        # CPU per document: unlike documents/s, it does not move with what else runs here.
+        "server_cpu_ms_per_document": server_cpu * 1000 / accepted if accepted else float("nan"),
+        "client_cpu_ms_per_document": client_cpu * 1000 / accepted if accepted else float("nan"),
     }
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -365,6 +402,11 @@ def main() -> None:
         f"(before {core_before:.0f}, after {core_after:.0f})"
     )
     print(f"  server per process / core:   {figures['ratio_per_process']:8.1%}   (target >= 50%)")
+    print(
+        f"  CPU per document:            {figures['server_cpu_ms_per_document']:8.3f} ms server"
+        f" (all its threads), {figures['client_cpu_ms_per_document']:.3f} ms client;"
+        f" the core's bare verify {1000 / core:.3f} ms"
+    )
 
 
 if __name__ == "__main__":
