@@ -27,11 +27,11 @@ Rules (Bank of Russia Положение 762-П and its annexes; Порядок 
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import cycle
 from typing import Final, TypeVar
 
 from bankkeys.payments import keys as k
@@ -69,9 +69,13 @@ def bic_ok(bic: str) -> bool:
     return _digits(bic, 9)
 
 
+_KEY_WEIGHTS: Final = (7, 1, 3) * 8  # over the 23 digits: 3 of the BIC, 20 of the account
+
+
 def _key_ok(prefix: str, account: str) -> bool:
-    weighted = sum(int(d) * w for d, w in zip(prefix + account, cycle((7, 1, 3)), strict=False))
-    return weighted % 10 == 0
+    # The bank checks two accounts per document, thousands of documents a second: map, not a
+    # generator (the callers have checked that both are digits).
+    return sum(map(operator.mul, map(int, prefix + account), _KEY_WEIGHTS)) % 10 == 0
 
 
 def settlement_key_prefix(bic: str) -> str:
@@ -103,7 +107,7 @@ _INN12_WEIGHTS: Final = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 
 
 def _inn_digit(digits: str, weights: tuple[int, ...]) -> str:
-    return str(sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11 % 10)
+    return str(sum(map(operator.mul, map(int, digits), weights)) % 11 % 10)
 
 
 def inn_ok(inn: str) -> bool:
