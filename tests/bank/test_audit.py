@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from bankkeys.bank import audit
 from bankkeys.bank.store.db import Database
-from bankkeys.bank.store.models import AuditEvent
+from bankkeys.bank.store.models import AuditEvent, AuditHead
 
 __all__ = ["db", "db_url", "pg_worker_database", "sqlite_template"]
 
@@ -123,3 +123,20 @@ def test_concurrent_appends_form_one_chain(db: Database) -> None:
 @pytest.mark.parametrize("value", [{"b": 1, "a": "я"}, {"a": "я", "b": 1}])
 def test_canonical_json_is_order_independent(value: dict[str, object]) -> None:
     assert audit.canonical_json(value) == '{"a":"я","b":1}'
+
+
+@pytest.mark.parametrize("batch", [1, 2, 8, 9, 40])
+def test_batches_of_every_size_chain_in_order(db: Database, batch: int) -> None:
+    # One statement per event count up to a limit, an executemany above it: both chain alike.
+    for round_ in range(2):
+        with db.transaction() as s:
+            for i in range(batch):
+                audit.append(s, at=NOW, actor="op", role="operator", action="approve",
+                             request_id=i, details={"round": round_, "i": i})  # fmt: skip
+    assert problems(db) == []
+    with db.transaction() as s:
+        rows = s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
+        assert [e.seq for e in rows] == list(range(1, 2 * batch + 1))
+        assert [e.request_id for e in rows] == list(range(batch)) * 2
+        head = s.get(AuditHead, audit.HEAD_ID)
+        assert head is not None and (head.seq, head.hash) == (2 * batch, rows[-1].hash)

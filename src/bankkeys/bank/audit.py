@@ -69,10 +69,9 @@ def event_hash(event: AuditEvent) -> str:
 
 
 _PENDING = "audit_pending"
-# Up to this many events go in with the head's UPDATE as one statement (11 parameters each, well
-# under PostgreSQL's 65,535); a larger batch (a tick expiring many requests) is an executemany,
-# which SQLAlchemy splits into statements that fit.
-_ONE_STATEMENT_EVENTS = 500
+# Up to this many events go in with the head's UPDATE as one statement (a fixed shape for each
+# count, compiled once); a larger batch (a tick expiring many requests) is an executemany.
+_ONE_STATEMENT_EVENTS = 8
 
 
 def append(
@@ -176,15 +175,20 @@ _MOVE_HEAD: Final = (
 _READ_HEAD: Final = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=_ONE_STATEMENT_EVENTS)
 def _appending_update(count: int) -> Any:
-    """``WITH appended AS (INSERT … VALUES (…) × count) UPDATE audit_head …``, parameters
-    ``<column>_<i>`` for the events and ``head_seq``/``head_hash`` for the head."""
-    values = [
-        {name: bindparam(f"{name}_{i}", type_=_EVENTS.c[name].type) for name in _EVENT_COLUMNS}
+    """``WITH appended_0 AS (INSERT …), … UPDATE audit_head …``: one single-row INSERT per event
+    (a multi-row VALUES is never cached by SQLAlchemy), parameters ``<column>_<i>`` for the
+    events and ``head_seq``/``head_hash`` for the head."""
+    appended = [
+        insert(_EVENTS)
+        .values(
+            {name: bindparam(f"{name}_{i}", type_=_EVENTS.c[name].type) for name in _EVENT_COLUMNS}
+        )
+        .cte(f"appended_{i}")
         for i in range(count)
     ]
-    return _MOVE_HEAD.add_cte(insert(_EVENTS).values(values).cte("appended"))
+    return _MOVE_HEAD.add_cte(*appended)
 
 
 def _lock_head(connection: Connection) -> tuple[int, str]:
