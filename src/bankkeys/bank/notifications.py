@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, select, update
+from sqlalchemy import Insert, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -48,20 +49,35 @@ def queue(
     now: datetime,
 ) -> bool:
     """Queue once; returns False if a notification with this key was already queued."""
-    stmt: Insert = (
-        insert_ignoring_duplicates(session)
-        .values(
-            key=key,
-            kind=str(kind),
-            signer_id=signer_id,
-            payload=canonical_json(payload),
-            created_at=now,
-            attempts=0,
+    connection = session.connection()
+    params = {
+        "n_key": key,
+        "n_kind": str(kind),
+        "n_signer_id": signer_id,
+        "n_payload": canonical_json(payload),
+        "n_created_at": now,
+    }
+    return connection.execute(_queueing(connection.dialect.name), params).first() is not None
+
+
+@functools.cache
+def _queueing(dialect: str) -> Insert:
+    # Built once per dialect, bound parameters only: compiled once, then served from the cache.
+    table = cast(Table, Notification.__table__)
+    values: dict[str, Any] = {
+        name: bindparam(f"n_{name}", type_=table.c[name].type)
+        for name in ("key", "kind", "signer_id", "payload", "created_at")
+    }
+    values["attempts"] = 0
+    if dialect == "postgresql":
+        stmt: Insert = (
+            postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=["key"])
         )
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(Notification.id)
-    )
-    return session.execute(stmt).first() is not None
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=["key"])
+    else:
+        raise ValueError(f"unsupported database: {dialect}")
+    return stmt.returning(table.c.id)
 
 
 def pending(session: Session, *, limit: int = 100) -> Sequence[Notification]:
