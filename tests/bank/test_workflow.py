@@ -40,7 +40,13 @@ from bankkeys.bank.errors import (
     ValidationError,
 )
 from bankkeys.bank.policy import RenewalPathName
-from bankkeys.bank.store.models import AuditEvent, Certificate, Notification, RekeyRequest
+from bankkeys.bank.store.models import (
+    AuditEvent,
+    Certificate,
+    Notification,
+    PrintedDocument,
+    RekeyRequest,
+)
 from bankkeys.bank.workflow import Actor, DocumentKind, RequestState, Status
 from bankkeys.pki.certificates import parse_certificate
 
@@ -430,3 +436,40 @@ def test_history_lists_the_requests_events(bank: Bank) -> None:
     history = bank.workflow.history(rid)
     assert next(h["action"] for h in history) == "submit_request"
     assert json.dumps([h["details"] for h in history], ensure_ascii=False).count("path") == 1
+
+
+def test_transfer_act_is_printed_only_after_installation_on_a_named_token(bank: Bank) -> None:
+    wf = bank.workflow
+    act = DocumentKind.TRANSFER_ACT
+    for token in (None, ("Рутокен ЭЦП 3.0", "3220000777")):
+        client = bank.new_client()
+        _k, pkcs10 = client.new_request()
+        rid = wf.submit_request(client.actor, client.signer_id, pkcs10,
+                                activation_code=client.activation_code)  # fmt: skip
+        with pytest.raises(InvalidTransition, match="после того, как сертификат выпущен"):
+            wf.record_printed(client.actor, rid, act, content=b"%PDF act", copies=2)
+        wf.receive_documents(OPERATOR, rid, PAPER)
+        assert wf.approve(OPERATOR, rid).certificate_serial is not None
+        with pytest.raises(InvalidTransition, match="Получен новый сертификат"):
+            wf.record_printed(client.actor, rid, act, content=b"%PDF act", copies=2)
+        model, serial = token if token is not None else (None, None)
+        wf.confirm_installation(client.actor, rid, token_model=model, token_serial=serial)
+        # The acts of the request itself are printed before approval, never after.
+        with pytest.raises(InvalidTransition):
+            wf.record_printed(client.actor, rid, DocumentKind.ACCEPTANCE_ACT, content=b"%PDF")
+        with pytest.raises(NotAllowed):
+            wf.record_printed(OPERATOR, rid, act, content=b"%PDF act", copies=2)
+        if token is None:
+            with pytest.raises(InvalidTransition, match="модель и серийный номер"):
+                wf.record_printed(client.actor, rid, act, content=b"%PDF act", copies=2)
+            continue
+        wf.record_printed(client.actor, rid, act, content=b"%PDF act", copies=2)
+        with bank.db.transaction() as s:
+            events = [(e.action, json.loads(e.details)) for e in audit.events_for_request(s, rid)]
+            doc = s.execute(
+                select(PrintedDocument).where(
+                    PrintedDocument.request_id == rid, PrintedDocument.kind == "transfer_act"
+                )
+            ).scalar_one()
+            assert doc.copies == 2 and doc.printed_at is not None and doc.content_hash
+        assert events[-1] == ("record_printed", {"kind": "transfer_act", "copies": 2})

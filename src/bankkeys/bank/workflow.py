@@ -214,11 +214,14 @@ class DocumentKind(StrEnum):
         "acceptance_act"  # Акт признания открытого ключа (сертификата ключа проверки ЭП)
     )
     CERTIFICATE_APPLICATION = "certificate_application"  # Заявление на изготовление сертификата
+    # Акт приема-передачи (seed 003): printed after the installation on a named token.
+    TRANSFER_ACT = "transfer_act"
 
 
 DOCUMENT_TEXT: Final[Mapping[DocumentKind, str]] = {
     DocumentKind.ACCEPTANCE_ACT: "Акт признания открытого ключа (сертификата ключа проверки ЭП)",
     DocumentKind.CERTIFICATE_APPLICATION: "Заявление на изготовление сертификата",
+    DocumentKind.TRANSFER_ACT: "Акт приема-передачи сертификата ключа проверки ЭП",
 }
 
 
@@ -698,6 +701,25 @@ def check_subject(subject: Name, signer: Signer, organization: Organization) -> 
         )
 
 
+def _refuse_transfer_act(req: RekeyRequest) -> None:
+    """The «Акт приема-передачи» names the token the certificate was written to: it exists once
+    the client confirmed the installation with the token's model and serial."""
+    if req.state != RequestState.INSTALLED:
+        text = _STATE_STATUS[RequestState(req.state)].text
+        raise InvalidTransition(
+            "Акт приема-передачи формируется после того, как сертификат выпущен и записан на "
+            "ключевой носитель, а запись подтверждена («Получить сертификат»); "
+            f"запрос № {req.id} в статусе «{text}»",
+            current=text,
+        )
+    if not (req.token_model and req.token_serial):
+        raise InvalidTransition(
+            "Акт приема-передачи не сформировать: при подтверждении записи сертификата не были "
+            "указаны модель и серийный номер ключевого носителя",
+            current=_STATE_STATUS[RequestState.INSTALLED].text,
+        )
+
+
 # --- the workflow --------------------------------------------------------------------------------
 
 
@@ -1168,12 +1190,18 @@ class Workflow:
         content: bytes,
         copies: int = 1,
     ) -> None:
-        """Note that the client printed a document for the request (its hash, for comparison)."""
+        """Note that the client printed a document for the request (its hash, for comparison).
+
+        The acts and the application are printed before approval; the «Акт приема-передачи»
+        only after the installation was confirmed naming the token (model and serial)."""
 
         def work(session: Session) -> None:
             req = self._lock_request(session, request_id)
             authorize(actor, Action.RECORD_PRINTED, signer_id=req.signer_id)
-            self._refuse_state(Action.RECORD_PRINTED, req, PENDING_STATES)
+            if kind == DocumentKind.TRANSFER_ACT:
+                _refuse_transfer_act(req)
+            else:
+                self._refuse_state(Action.RECORD_PRINTED, req, PENDING_STATES)
             now = self.clock()
             doc = self._document(session, req.id, kind)
             doc.copies = copies

@@ -15,12 +15,10 @@ The store lacks a few things the forms print; they are derived here, and named s
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bankkeys.bank import audit
 from bankkeys.bank.documents import (
     BankDetails,
     CertificateDetails,
@@ -36,17 +34,13 @@ from bankkeys.bank.documents import (
     render_transfer_act,
 )
 from bankkeys.bank.documents.model import Gender
-from bankkeys.bank.store.models import Certificate, PrintedDocument, RekeyRequest
+from bankkeys.bank.store.models import Certificate, RekeyRequest
 from bankkeys.bank.store.models import Signer as SignerRow
 from bankkeys.bank.workflow import (
-    Action,
-    Actor,
     DocumentKind,
     RequestState,
-    authorize,
     subject_from_json,
 )
-from bankkeys.gost.streebog import streebog256
 from bankkeys.server.config import Settings
 from bankkeys.server.errors import ApiError
 
@@ -177,40 +171,3 @@ def render(session: Session, settings: Settings, req: RekeyRequest, kind: str) -
     if kind == DocumentKind.ACCEPTANCE_ACT:
         return render_acceptance_act(doc)
     return render_certificate_application(doc)
-
-
-def record_transfer_act_printed(
-    session: Session, actor: Actor, request_id: int, *, content: bytes, copies: int, now: datetime
-) -> None:
-    """Note that the client printed the transfer act (its hash, for comparison), audited like the
-    other documents. The workflow records printing only before approval; the transfer act comes
-    after the installation, so its record is kept here, under the same rule and lock."""
-    req = session.execute(
-        select(RekeyRequest).where(RekeyRequest.id == request_id).with_for_update()
-    ).scalar_one_or_none()
-    if req is None:
-        raise ApiError(404, "NotFound", f"Запрос № {request_id} не найден")
-    authorize(actor, Action.RECORD_PRINTED, signer_id=req.signer_id)
-    if installed_certificate(session, req) is None:
-        raise _transfer_act_refusal(req)
-    doc = session.execute(
-        select(PrintedDocument).where(
-            PrintedDocument.request_id == req.id, PrintedDocument.kind == TRANSFER_ACT
-        )
-    ).scalar_one_or_none()
-    if doc is None:
-        doc = PrintedDocument(request_id=req.id, kind=TRANSFER_ACT, copies=copies)
-        session.add(doc)
-    doc.copies = copies
-    doc.content_hash = streebog256(content).hexdigest()
-    doc.printed_at = now
-    audit.append(
-        session,
-        at=now,
-        actor=actor.login,
-        role=actor.role,
-        action=str(Action.RECORD_PRINTED),
-        signer_id=req.signer_id,
-        request_id=req.id,
-        details={"kind": TRANSFER_ACT, "copies": copies},
-    )

@@ -279,19 +279,6 @@ def printed(
     caller: Signer,
 ) -> s.RequestView:
     """Note that the client printed the document (the bank keeps the hash of its rendering)."""
-    if kind is s.DocumentKindCode.TRANSFER_ACT:
-        with ctx.db.transaction() as session:
-            req = _own_request(session, caller, request_id)
-            pdf = documents.render_transfer(session, ctx.settings, req)
-            documents.record_transfer_act_printed(
-                session,
-                caller.actor,
-                request_id,
-                content=pdf,
-                copies=body.copies,
-                now=ctx.workflow.clock(),
-            )
-        return _own_request_view(ctx, caller, request_id)
     with ctx.db.transaction() as session:
         req = _own_request(session, caller, request_id)
         pdf = documents.render(session, ctx.settings, req, kind.value)
