@@ -14,7 +14,7 @@ for t in tests/c/test_*.c; do
     [ -e "$t" ] || continue
     exe="$out/$(basename "$t" .c)"
     ${CC:-gcc} -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -DBK_NO_FORCE_INLINE \
-        -fno-sanitize-recover=all -Wall -Wextra -Werror -Isrc/bankkeys/gost/_c -Isrc/bankkeys/pki/_c \
+        -fno-sanitize-recover=all -Wall -Wextra -Werror -Isrc/bankkeys/gost/_c -Isrc/bankkeys/pki/_c -Itests/c \
         "$t" "${core[@]}" -o "$exe"
     if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 "$exe"; then
         echo "ok   $t"

@@ -3,19 +3,10 @@
  * an out-of-bounds read. */
 #include "der.h"
 
+#include "check.h"
 #include <stdio.h>
 #include <string.h>
 
-static int failures = 0;
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                     \
-            fprintf(stderr, "\n");                                            \
-            failures++;                                                       \
-        }                                                                     \
-    } while (0)
 
 struct sample {
     const char *name;
@@ -127,10 +118,5 @@ int main(void)
     test_samples();
     test_depth();
     test_every_mutation();
-    if (failures) {
-        fprintf(stderr, "%d failure(s)\n", failures);
-        return 1;
-    }
-    puts("der: all checks passed");
-    return 0;
+    return verdict("der");
 }

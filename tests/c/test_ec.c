@@ -2,20 +2,11 @@
  * constants, round trips and refusals of bad input. */
 #include "ec.h"
 
+#include "check.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-#define CHECK(cond, ...)                                                  \
-    do {                                                                  \
-        if (!(cond)) {                                                    \
-            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fprintf(stderr, "\n");                                        \
-            failures++;                                                   \
-        }                                                                 \
-    } while (0)
 
 /* big-endian hex -> size bytes, little-endian when le, else big-endian */
 static void hex_to(uint8_t *out, const char *hex, size_t size, int le) {
@@ -196,10 +187,5 @@ int main(void) {
     test_vectors();
     test_round_trips();
     test_bad_input();
-    if (failures) {
-        fprintf(stderr, "%d failure(s)\n", failures);
-        return 1;
-    }
-    puts("test_ec: all checks passed");
-    return 0;
+    return verdict("test_ec");
 }

@@ -9,18 +9,15 @@
  */
 #include "streebog.h"
 
+#include "check.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-
 static void check(int ok, const char *what)
 {
-    if (!ok) {
-        fprintf(stderr, "FAIL: %s\n", what);
-        failures++;
-    }
+    CHECK(ok, "%s", what);
 }
 
 static size_t unhex(const char *hex, uint8_t *out)
@@ -211,10 +208,5 @@ int main(void)
     fork_by_copy(256);
     fork_by_copy(512);
     bad_size();
-    if (failures) {
-        fprintf(stderr, "%d failure(s)\n", failures);
-        return 1;
-    }
-    printf("streebog: all checks passed\n");
-    return 0;
+    return verdict("streebog");
 }
