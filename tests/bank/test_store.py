@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from bank_support import Clock, clock, db, db_url, pg_worker_database, sqlite_template
 from sqlalchemy import inspect, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bankkeys.bank import workflow
 from bankkeys.bank.store import db as store_db
@@ -159,3 +160,44 @@ def test_unknown_database_is_refused() -> None:
 def test_clock_fixture_moves(clock: Clock) -> None:
     before = clock()
     assert clock.advance(days=1) > before
+
+
+def _backend_pid(db: Database) -> int:
+    with db.transaction() as s:
+        pid: int = s.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    return pid
+
+
+def _terminate(url: str, pid: int) -> None:
+    # The server drops the pooled connection (a restart, a proxy's idle timeout...).
+    with psycopg.connect(
+        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as c:
+        c.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+
+def test_a_pooled_postgresql_connection_lost_while_idle_is_replaced(
+    pg_worker_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = open_database(pg_worker_database, pool_size=1)
+    try:
+        pid = _backend_pid(db)
+        _terminate(pg_worker_database, pid)
+        monkeypatch.setattr(store_db, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has been idle "long"
+        assert _backend_pid(db) != pid  # pinged, found dead, replaced: the work never sees it
+    finally:
+        db.dispose()
+
+
+def test_a_busy_postgresql_connection_is_not_pinged(pg_worker_database: str) -> None:
+    # Reused at once, a connection goes straight to the work (no round trip first): one that
+    # died in between fails that one transaction, and the pool replaces it for the next.
+    db = open_database(pg_worker_database, pool_size=1)
+    try:
+        pid = _backend_pid(db)
+        _terminate(pg_worker_database, pid)
+        with pytest.raises(OperationalError):
+            _backend_pid(db)
+        assert _backend_pid(db) != pid
+    finally:
+        db.dispose()

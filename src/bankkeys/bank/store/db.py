@@ -8,6 +8,7 @@ interleave between processes. PostgreSQL: READ COMMITTED plus explicit row locks
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 ENV_DATABASE_URL = "BANKKEYS_DATABASE_URL"
@@ -60,6 +62,32 @@ def _sqlite_on_begin(conn: Any) -> None:
     # A read-only unit of work begins DEFERRED: in WAL mode it reads beside the writer.
     read_only = conn.get_execution_options().get(READ_ONLY, False)
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+# A pooled PostgreSQL connection idle for longer than this is pinged before it is handed out (a
+# server restart or a dropped TCP connection shows up then, and the pool replaces it). A busy
+# connection is not: ``pool_pre_ping`` would cost a round trip at every transaction's start.
+PING_AFTER_IDLE_SECONDS = 5.0
+_IDLE_SINCE = "bankkeys_idle_since"
+
+
+def _note_idle_since(_dbapi_conn: Any, record: Any) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    since = record.info.get(_IDLE_SINCE)
+    if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        dbapi_conn.rollback()
+    except Exception as exc:  # any failure: the pool discards it and connects afresh
+        raise DisconnectionError(f"pooled connection lost: {exc}") from exc
 
 
 @dataclass
@@ -105,7 +133,9 @@ def open_database(url: str | None = None, *, pool_size: int = 5) -> Database:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
     elif parsed.get_backend_name() == "postgresql":
-        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        event.listen(engine, "checkin", _note_idle_since)
+        event.listen(engine, "checkout", _ping_if_idle)
     else:
         raise ValueError(f"unsupported database: {parsed.get_backend_name()}")
     return Database(engine, sessionmaker(engine, expire_on_commit=False))
