@@ -835,12 +835,19 @@ def _insert_new(session: Session, out: _Decisions) -> None:
     connection = session.connection()
     if out.new_documents:
         documents = _table(PaymentDocument)
-        ids = connection.execute(
-            insert(documents).returning(documents.c.id, sort_by_parameter_order=True),
+        connection.execute(
+            insert(documents),
             [{**d.row, "state": d.state, "accepted_at": d.accepted_at} for d in out.new_documents],
-        ).scalars()
-        for document, new_id in zip(out.new_documents, ids, strict=True):
-            document.id = new_id
+        )
+        # The ids by the unique content hash: a plain executemany and one SELECT cost less than
+        # RETURNING through SQLAlchemy's multi-row VALUES rendering.
+        by_hash = {d.row["content_hash"]: d for d in out.new_documents}
+        for new_id, content_hash in connection.execute(
+            select(documents.c.id, documents.c.content_hash).where(
+                documents.c.content_hash.in_(list(by_hash))
+            )
+        ):
+            by_hash[content_hash].id = new_id
     if out.new_signatures:
         connection.execute(
             insert(_table(PaymentSignature)),

@@ -75,7 +75,8 @@ _KEY_WEIGHTS: Final = (7, 1, 3) * 8  # over the 23 digits: 3 of the BIC, 20 of t
 def _key_ok(prefix: str, account: str) -> bool:
     # The bank checks two accounts per document, thousands of documents a second: map, not a
     # generator (the callers have checked that both are digits).
-    return sum(map(operator.mul, map(int, prefix + account), _KEY_WEIGHTS)) % 10 == 0
+    weighted: int = sum(map(operator.mul, map(int, prefix + account), _KEY_WEIGHTS))
+    return weighted % 10 == 0
 
 
 def settlement_key_prefix(bic: str) -> str:
