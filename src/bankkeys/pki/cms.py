@@ -9,6 +9,7 @@ signingCertificateV2 (hash of the signer's certificate with the key's own digest
 
 from __future__ import annotations
 
+import functools
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -417,6 +418,12 @@ def _time(der: bytes, tlv: der_read.Tlv) -> datetime:
         raise ParseError(f"{_WHAT}: неверное время подписи {text!r}") from None
 
 
+@functools.lru_cache(maxsize=4096)
+def _certificate_hash(digest_name: str, der: bytes) -> bytes:
+    # The same signers' certificates come with every payment: hash each once.
+    return digest(digest_name, der)
+
+
 def _check_signing_certificate(
     der: bytes, value: list[der_read.Tlv] | None, certificate: Certificate
 ) -> bool:
@@ -439,7 +446,7 @@ def _check_signing_certificate(
         raise ParseError(f"{_WHAT}: в signingCertificateV2 нет хэша сертификата")
     cert_hash = r.octet_string(der, parts[0], _WHAT)
     with _asn1.guarded(_WHAT):
-        expected = digest(by_digest_oid(oid).digest_name, certificate.der)
+        expected = _certificate_hash(by_digest_oid(oid).digest_name, certificate.der)
     if not hmac.compare_digest(cert_hash, expected):
         raise SignatureInvalid("подпись CMS: signingCertificateV2 указывает на другой сертификат")
     return True
