@@ -188,3 +188,22 @@ def test_registry_agrees_with_gost_core() -> None:
         curve = params.get_curve(param.curve)
         assert (curve.oid, curve.bits) == (param.oid, param.bits)
     assert set(params.CURVES) == set(algorithms.PARAM_SETS_BY_NAME)
+
+
+def test_a_pkcs8_scalar_out_of_the_curves_range_is_a_parse_error() -> None:
+    """Found by the mutation test: a paramset OID rewritten to the test curve (smaller q) makes
+    the stored scalar too large for it — the file is malformed, not the caller's argument."""
+    spec = KeySpec("gost2012-256", "cryptopro-A")
+    require_gost(spec)
+    der = SoftwareSigner.generate(spec).to_pkcs8()
+    cryptopro_a = bytes.fromhex("06072a850302022301")
+    assert cryptopro_a in der
+    test_curve = der.replace(cryptopro_a, bytes.fromhex("06072a850302022300"))
+    for _ in range(64):  # a scalar below the test curve's q passes: find one that does not
+        try:
+            decode_private_key(test_curve)
+        except ParseError:
+            return
+        der = SoftwareSigner.generate(spec).to_pkcs8()
+        test_curve = der.replace(cryptopro_a, bytes.fromhex("06072a850302022300"))
+    raise AssertionError("no scalar above the test curve's q in 64 keys")

@@ -192,7 +192,10 @@ def decode_private_key(der: bytes) -> tuple[KeySpec, bytes]:
         spec = KeySpec(alg.family, _gost_curve_from_parameters(alg, algorithm["parameters"]))
         raw = info["private_key"].native
     private = _gost_scalar(raw, alg.private_key_size)
-    _check_gost_private(spec, private)
+    try:
+        _check_gost_private(spec, private)
+    except InvalidInput as exc:  # a scalar outside the curve's range: the file is what is wrong
+        raise ParseError(str(exc)) from None
     return spec, private
 
 
