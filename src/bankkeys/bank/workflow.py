@@ -81,9 +81,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
-from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, TypeVar
+from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, TypeVar, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -720,6 +720,31 @@ def _refuse_transfer_act(req: RekeyRequest) -> None:
         )
 
 
+# Core statements of the busiest transitions: built once, compiled once (SQLAlchemy's cache),
+# no ORM unit of work for rows the transaction only inserts.
+_DOCUMENTS_TABLE: Final = cast(Table, PrintedDocument.__table__)
+_DOCUMENTS_OF_REQUEST: Final = select(
+    _DOCUMENTS_TABLE.c.kind, _DOCUMENTS_TABLE.c.received_at
+).where(_DOCUMENTS_TABLE.c.request_id == bindparam("request_id"))
+_NEW_DOCUMENT: Final = insert(_DOCUMENTS_TABLE)
+_RECEIVE_DOCUMENTS: Final = (
+    update(_DOCUMENTS_TABLE)
+    .where(
+        _DOCUMENTS_TABLE.c.request_id == bindparam("b_request_id"),
+        _DOCUMENTS_TABLE.c.kind.in_(bindparam("b_kinds", expanding=True)),
+    )
+    .values(
+        received_at=bindparam("b_received_at", type_=_DOCUMENTS_TABLE.c.received_at.type),
+        received_by=bindparam("b_received_by", type_=_DOCUMENTS_TABLE.c.received_by.type),
+    )
+)
+_NEW_KEY_SEEN: Final = insert(cast(Table, PublicKeySeen.__table__))
+_REQUESTS_TABLE: Final = cast(Table, RekeyRequest.__table__)
+_NEW_REQUEST: Final = insert(_REQUESTS_TABLE).returning(_REQUESTS_TABLE.c.id)
+_NEW_APPROVAL: Final = insert(cast(Table, Approval.__table__))
+_NEW_CERTIFICATE: Final = insert(cast(Table, Certificate.__table__))
+
+
 # --- the workflow --------------------------------------------------------------------------------
 
 
@@ -1037,9 +1062,10 @@ class Workflow:
         return self._run(Action.IMPORT_CERTIFICATE, actor, work)
 
     def _remember_key(self, session: Session, fp: str, signer_id: int, now: datetime) -> None:
-        session.add(PublicKeySeen(fingerprint=fp, signer_id=signer_id, first_seen_at=now))
         try:  # the primary key decides, also between concurrent requests (no savepoint: the
-            session.flush()  # refusal rolls the whole transaction back anyway)
+            session.connection().execute(  # refusal rolls the whole transaction back anyway)
+                _NEW_KEY_SEEN, {"fingerprint": fp, "signer_id": signer_id, "first_seen_at": now}
+            )
         except IntegrityError:
             raise KeyReused(
                 "Этот открытый ключ уже предъявлялся банку; сформируйте новый ключ"
@@ -1121,22 +1147,31 @@ class Workflow:
             check_subject(evidence.subject, signer, signer.organization)
             fp = fingerprint(evidence.public_key_info)
             self._remember_key(session, fp, signer_id, now)
-            req = RekeyRequest(
-                signer_id=signer_id,
-                kind=str(auth.kind),
-                path=str(path.name),
-                state=str(RequestState.ACCEPTED),
-                submitted_der=submitted,
-                pkcs10_der=evidence.pkcs10_der,
-                public_key_info=evidence.public_key_info,
-                key_fingerprint=fp,
-                subject_json=_subject_to_json(evidence.subject),
-                old_certificate_id=auth.old_certificate.id if auth.old_certificate else None,
-                accepted_at=now,
-            )
-            session.add(req)
+            if auth.activation_code is not None:
+                session.flush()  # the code's use is written before the request it allowed
             try:
-                session.flush()
+                request_id: int = (
+                    session.connection()
+                    .execute(
+                        _NEW_REQUEST,
+                        {
+                            "signer_id": signer_id,
+                            "kind": str(auth.kind),
+                            "path": str(path.name),
+                            "state": str(RequestState.ACCEPTED),
+                            "submitted_der": submitted,
+                            "pkcs10_der": evidence.pkcs10_der,
+                            "public_key_info": evidence.public_key_info,
+                            "key_fingerprint": fp,
+                            "subject_json": _subject_to_json(evidence.subject),
+                            "old_certificate_id": (
+                                auth.old_certificate.id if auth.old_certificate else None
+                            ),
+                            "accepted_at": now,
+                        },
+                    )
+                    .scalar_one()
+                )
             except IntegrityError:  # the partial unique index: a concurrent open request won
                 raise OpenRequestExists(
                     "У владельца сертификата уже есть открытый запрос"
@@ -1147,20 +1182,20 @@ class Workflow:
                 Action.SUBMIT_REQUEST,
                 now=now,
                 signer_id=signer_id,
-                request_id=req.id,
+                request_id=request_id,
                 path=str(path.name),
                 kind=str(auth.kind),
                 key_fingerprint=fp,
             )
             notifications.queue(
                 session,
-                key=f"request-accepted:{req.id}",
+                key=f"request-accepted:{request_id}",
                 kind=NotificationKind.REQUEST_ACCEPTED,
                 signer_id=signer_id,
-                payload={"request_id": req.id, "status": Status.ACCEPTED.text},
+                payload={"request_id": request_id, "status": Status.ACCEPTED.text},
                 now=now,
             )
-            return req.id
+            return request_id
 
         return self._run(Action.SUBMIT_REQUEST, actor, work)
 
@@ -1252,22 +1287,31 @@ class Workflow:
             if unknown or not kinds:
                 raise ValidationError("Неизвестный или пустой список документов")
             now = self.clock()
-            docs = {
-                d.kind: d
-                for d in session.execute(
-                    select(PrintedDocument).where(PrintedDocument.request_id == req.id)
-                ).scalars()
+            # Core reads and writes (no ORM objects): the kinds on record and whether received.
+            connection = session.connection()
+            on_record: dict[str, datetime | None] = {
+                kind: at
+                for kind, at in connection.execute(_DOCUMENTS_OF_REQUEST, {"request_id": req.id})
             }
-            for kind in kinds:
-                doc = docs.get(str(kind))
-                if doc is None:
-                    doc = docs[str(kind)] = PrintedDocument(
-                        request_id=req.id, kind=str(kind), copies=1
-                    )
-                    session.add(doc)
-                doc.received_at = now
-                doc.received_by = actor.login
-            received = {kind for kind, d in docs.items() if d.received_at is not None}
+            wanted = sorted({str(k) for k in kinds})
+            receipt = {"received_at": now, "received_by": actor.login}
+            fresh = [k for k in wanted if k not in on_record]
+            if fresh:
+                connection.execute(
+                    _NEW_DOCUMENT,
+                    [{"request_id": req.id, "kind": k, "copies": 1, **receipt} for k in fresh],
+                )
+            if len(fresh) < len(wanted):
+                connection.execute(
+                    _RECEIVE_DOCUMENTS,
+                    {
+                        "b_request_id": req.id,
+                        "b_kinds": [k for k in wanted if k in on_record],
+                        "b_received_at": now,
+                        "b_received_by": actor.login,
+                    },
+                )
+            received = {k for k, at in on_record.items() if at is not None} | set(wanted)
             if all(str(k) in received for k in path.required_documents):
                 req.state = str(RequestState.DOCUMENTS_RECEIVED)
                 req.documents_received_at = now
@@ -1359,7 +1403,9 @@ class Workflow:
                     f"Вы уже одобрили запрос № {req.id}; нужно подтверждение другого сотрудника",
                     current=Status.AWAITING_SECOND_APPROVAL.text,
                 )
-            session.add(Approval(request_id=req.id, operator=actor.login, at=now))
+            session.connection().execute(
+                _NEW_APPROVAL, {"request_id": req.id, "operator": actor.login, "at": now}
+            )
             count = len(done) + 1
             # The CA signs before the audit chain head is locked: the head serialises every
             # transaction of the bank, so it is held only for the short writes at the end.
@@ -1465,18 +1511,21 @@ class Workflow:
         self, session: Session, actor: Actor, req: RekeyRequest, now: datetime, signed: _Signed
     ) -> str:
         serial, der, not_before, not_after = signed
-        cert = Certificate(
-            serial=serial_hex(serial),
-            signer_id=req.signer_id,
-            request_id=req.id,
-            is_ca=False,
-            der=der,
-            not_before=not_before,
-            not_after=not_after,
-            key_fingerprint=req.key_fingerprint,
-            issued_at=now,
+        cert_serial = serial_hex(serial)
+        session.connection().execute(
+            _NEW_CERTIFICATE,
+            {
+                "serial": cert_serial,
+                "signer_id": req.signer_id,
+                "request_id": req.id,
+                "is_ca": False,
+                "der": der,
+                "not_before": not_before,
+                "not_after": not_after,
+                "key_fingerprint": req.key_fingerprint,
+                "issued_at": now,
+            },
         )
-        session.add(cert)
         req.state = str(RequestState.ISSUED)
         req.issued_at = now
         self._audit(
@@ -1486,7 +1535,7 @@ class Workflow:
             now=now,
             signer_id=req.signer_id,
             request_id=req.id,
-            serial=cert.serial,
+            serial=cert_serial,
             not_after=not_after.isoformat(),
         )
         notifications.queue(
@@ -1494,10 +1543,10 @@ class Workflow:
             key=f"certificate-issued:{req.id}",
             kind=NotificationKind.CERTIFICATE_ISSUED,
             signer_id=req.signer_id,
-            payload={"request_id": req.id, "serial": cert.serial, "status": Status.ISSUED.text},
+            payload={"request_id": req.id, "serial": cert_serial, "status": Status.ISSUED.text},
             now=now,
         )
-        return cert.serial
+        return cert_serial
 
     @_refusals_audited(Action.REJECT)
     def reject(self, actor: Actor, request_id: int, reason: str) -> None:
