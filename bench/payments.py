@@ -25,27 +25,14 @@ import json
 import os
 import resource
 import secrets
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-PG_ADMIN = os.environ.get(
-    "BANKKEYS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
+from _server_process import running_server, scratch_site, tree_cpu_seconds
 
 # --- the core's own rate ----------------------------------------------------------------------
 
@@ -225,110 +212,31 @@ def client_main(job_file: str, url: str, batch: int, concurrency: int, out_file:
 # --- orchestration ------------------------------------------------------------------------------
 
 
-def _tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its live descendants (Linux /proc), in seconds."""
-    tick = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(fields[1])
-        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
-    tree, frontier = {pid}, [pid]
-    while frontier:
-        parent = frontier.pop()
-        for child, ppid in parents.items():
-            if ppid == parent and child not in tree:
-                tree.add(child)
-                frontier.append(child)
-    return sum(times.get(p, 0.0) for p in tree)
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 180) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the server exited during start-up")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("the server did not become ready")
-
-
 def run(db: str, workers: int, count: int, batch: int, concurrency: int) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix=f"bankkeys-pay-bench-{db}-"))
-    env = {
-        "BANKKEYS_VAR_DIR": str(work / "var"),
-        "BANKKEYS_ARGON2_MEMORY_KIB": "1024",
-        "BANKKEYS_ARGON2_TIME_COST": "1",
-        "BANKKEYS_TICK_INTERVAL": "30",
-        "BANKKEYS_LOG_LEVEL": "warning",
-    }
-    pg_name = None
-    if db == "postgresql":
-        import psycopg
-
-        pg_name = f"bankkeys_paybench_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-            c.execute(f'CREATE DATABASE "{pg_name}"')
-        env["BANKKEYS_DATABASE_URL"] = PG_ADMIN.rsplit("/", 1)[0] + "/" + pg_name
-    port = free_port()
-    env["BANKKEYS_PORT"] = str(port)
-    url = f"http://127.0.0.1:{port}"
-    server: subprocess.Popen[bytes] | None = None
-    try:
-        job = prepare(env, count)
-        job_file = work / "job.json"
+    with scratch_site(db, "bankkeys-pay-bench") as site:
+        job = prepare(site.env, count)
+        job_file = site.work / "job.json"
         job_file.write_text(json.dumps(job))
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bankkeys.cli", "serve", "--workers", str(workers)],
-            env={**os.environ, **env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=work,
-        )
-        wait_ready(url, server)
-        out = work / "result.json"
-        server_cpu_before = _tree_cpu_seconds(server.pid)
-        client_cpu_before = _children_cpu_seconds()
-        subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--client",
-                str(job_file),
-                url,
-                str(batch),
-                str(concurrency),
-                str(out),
-            ],
-            check=True,
-        )
-        server_cpu = _tree_cpu_seconds(server.pid) - server_cpu_before
-        client_cpu = _children_cpu_seconds() - client_cpu_before
+        with running_server(site, workers) as server:
+            out = site.work / "result.json"
+            server_cpu_before = tree_cpu_seconds(server.pid)
+            client_cpu_before = _children_cpu_seconds()
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--client",
+                    str(job_file),
+                    site.url,
+                    str(batch),
+                    str(concurrency),
+                    str(out),
+                ],
+                check=True,
+            )
+            server_cpu = tree_cpu_seconds(server.pid) - server_cpu_before
+            client_cpu = _children_cpu_seconds() - client_cpu_before
         result: dict[str, Any] = json.loads(out.read_text())
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        if pg_name:
-            import psycopg
-
-            with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-                c.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
     lat = sorted(result["latencies"])
     accepted = result["verdicts"].get("accepted", 0)
 
