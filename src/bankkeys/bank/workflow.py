@@ -81,7 +81,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
-from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, TypeVar, cast
+from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, Protocol, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -741,11 +741,61 @@ _RECEIVE_DOCUMENTS: Final = (
 _NEW_KEY_SEEN: Final = insert(cast(Table, PublicKeySeen.__table__))
 _REQUESTS_TABLE: Final = cast(Table, RekeyRequest.__table__)
 _NEW_REQUEST: Final = insert(_REQUESTS_TABLE).returning(_REQUESTS_TABLE.c.id)
-_NEW_APPROVAL: Final = insert(cast(Table, Approval.__table__))
+_LOCK_REQUEST: Final = (
+    select(
+        _REQUESTS_TABLE.c.id,
+        _REQUESTS_TABLE.c.signer_id,
+        _REQUESTS_TABLE.c.state,
+        _REQUESTS_TABLE.c.path,
+        _REQUESTS_TABLE.c.subject_json,
+        _REQUESTS_TABLE.c.public_key_info,
+        _REQUESTS_TABLE.c.key_fingerprint,
+    )
+    .where(_REQUESTS_TABLE.c.id == bindparam("request_id"))
+    .with_for_update()
+)
+# SET the columns named in the parameters (besides ``m_id``).
+_MOVE_REQUEST: Final = update(_REQUESTS_TABLE).where(_REQUESTS_TABLE.c.id == bindparam("m_id"))
+_APPROVALS_TABLE: Final = cast(Table, Approval.__table__)
+_APPROVERS: Final = select(_APPROVALS_TABLE.c.operator).where(
+    _APPROVALS_TABLE.c.request_id == bindparam("request_id")
+)
+_NEW_APPROVAL: Final = insert(_APPROVALS_TABLE)
 _NEW_CERTIFICATE: Final = insert(cast(Table, Certificate.__table__))
 
 
 # --- the workflow --------------------------------------------------------------------------------
+
+
+class _RequestFields(Protocol):
+    """What issuing reads of a request: a locked :class:`_LockedRequest` or the ORM row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def signer_id(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def subject_json(self) -> str: ...
+    @property
+    def public_key_info(self) -> bytes: ...
+    @property
+    def key_fingerprint(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class _LockedRequest:
+    """A request row locked for the transaction, read with Core (the busiest transitions read
+    these columns and write with Core statements; no ORM object is built)."""
+
+    id: int
+    signer_id: int
+    state: str
+    path: str
+    subject_json: str
+    public_key_info: bytes
+    key_fingerprint: str
 
 
 class _Signed(NamedTuple):
@@ -865,6 +915,12 @@ class Workflow:
             raise NotFound(f"Запрос № {request_id} не найден")
         return req
 
+    def _lock_request_row(self, session: Session, request_id: int) -> _LockedRequest:
+        row = session.connection().execute(_LOCK_REQUEST, {"request_id": request_id}).first()
+        if row is None:
+            raise NotFound(f"Запрос № {request_id} не найден")
+        return _LockedRequest(*row)
+
     def _signer(
         self, session: Session, signer_id: int, *, with_organization: bool = False
     ) -> Signer:
@@ -876,7 +932,7 @@ class Workflow:
         return signer
 
     def _refuse_state(
-        self, action: Action, req: RekeyRequest, allowed: Iterable[RequestState]
+        self, action: Action, req: _RequestFields, allowed: Iterable[RequestState]
     ) -> None:
         state = RequestState(req.state)
         if state not in allowed:
@@ -1274,7 +1330,7 @@ class Workflow:
         authorize(actor, Action.RECEIVE_DOCUMENTS)
 
         def work(session: Session) -> RequestState:
-            req = self._lock_request(session, request_id)
+            req = self._lock_request_row(session, request_id)
             self._refuse_state(Action.RECEIVE_DOCUMENTS, req, {RequestState.ACCEPTED})
             path = PATHS[RenewalPathName(req.path)]
             if not path.paper:
@@ -1312,9 +1368,13 @@ class Workflow:
                     },
                 )
             received = {k for k, at in on_record.items() if at is not None} | set(wanted)
+            state = RequestState(req.state)
             if all(str(k) in received for k in path.required_documents):
-                req.state = str(RequestState.DOCUMENTS_RECEIVED)
-                req.documents_received_at = now
+                state = RequestState.DOCUMENTS_RECEIVED
+                connection.execute(
+                    _MOVE_REQUEST,
+                    {"m_id": req.id, "state": str(state), "documents_received_at": now},
+                )
             self._audit(
                 session,
                 actor,
@@ -1323,9 +1383,9 @@ class Workflow:
                 signer_id=req.signer_id,
                 request_id=req.id,
                 kinds=sorted(str(k) for k in kinds),
-                state=req.state,
+                state=str(state),
             )
-            return RequestState(req.state)
+            return state
 
         return self._run(Action.RECEIVE_DOCUMENTS, actor, work)
 
@@ -1390,14 +1450,10 @@ class Workflow:
         ahead = self._sign_ahead(request_id, required) if self.db.dialect == "sqlite" else None
 
         def work(session: Session) -> ApprovalOutcome:
-            req = self._lock_request(session, request_id)
+            req = self._lock_request_row(session, request_id)
             self._refuse_state(Action.APPROVE, req, {RequestState.DOCUMENTS_RECEIVED})
             now = self.clock()
-            done = (
-                session.execute(select(Approval.operator).where(Approval.request_id == req.id))
-                .scalars()
-                .all()
-            )
+            done = session.connection().execute(_APPROVERS, {"request_id": req.id}).scalars().all()
             if actor.login in done:
                 raise InvalidTransition(
                     f"Вы уже одобрили запрос № {req.id}; нужно подтверждение другого сотрудника",
@@ -1425,11 +1481,13 @@ class Workflow:
                 required=required,
             )
             serial = None
-            if count >= required:
-                req.state = str(RequestState.APPROVED)
-                req.approved_at = now
-                if signed is not None:
-                    serial = self._record_issue(session, actor, req, now, signed)
+            if count >= required and signed is not None:
+                serial = self._record_issue(session, actor, req, now, signed, approved_at=now)
+            elif count >= required:
+                session.connection().execute(
+                    _MOVE_REQUEST,
+                    {"m_id": req.id, "state": str(RequestState.APPROVED), "approved_at": now},
+                )
             return ApprovalOutcome(req.id, count, required, serial)
 
         return self._run(Action.APPROVE, actor, work)
@@ -1468,7 +1526,7 @@ class Workflow:
                 return None  # the transaction meets the same problem and reports it
 
     def _reuse_or_sign(
-        self, req: RekeyRequest, now: datetime, ahead: tuple[str, bytes, _Signed] | None
+        self, req: _RequestFields, now: datetime, ahead: tuple[str, bytes, _Signed] | None
     ) -> _Signed:
         if ahead is not None:
             subject_json, public_key_info, signed = ahead
@@ -1489,7 +1547,7 @@ class Workflow:
             raise CaError("Срок действия сертификата УЦ истёк")
         return not_before, not_after
 
-    def _sign(self, req: RekeyRequest, now: datetime) -> _Signed:
+    def _sign(self, req: _RequestFields, now: datetime) -> _Signed:
         """The CA signs the certificate in memory; nothing exists outside this process until
         :meth:`_record_issue` writes it in the caller's transaction."""
         if self.ca is None:
@@ -1508,8 +1566,17 @@ class Workflow:
         return _Signed(serial, der, not_before, not_after)
 
     def _record_issue(
-        self, session: Session, actor: Actor, req: RekeyRequest, now: datetime, signed: _Signed
+        self,
+        session: Session,
+        actor: Actor,
+        req: _RequestFields,
+        now: datetime,
+        signed: _Signed,
+        *,
+        approved_at: datetime | None = None,
     ) -> str:
+        """Write the certificate the CA signed and move the request to «issued» (with
+        ``approved_at``, from «documents received» in the same UPDATE)."""
         serial, der, not_before, not_after = signed
         cert_serial = serial_hex(serial)
         session.connection().execute(
@@ -1526,8 +1593,10 @@ class Workflow:
                 "issued_at": now,
             },
         )
-        req.state = str(RequestState.ISSUED)
-        req.issued_at = now
+        moved: dict[str, Any] = {"m_id": req.id, "state": str(RequestState.ISSUED)}
+        if approved_at is not None:
+            moved["approved_at"] = approved_at  # approved and issued: one UPDATE
+        session.connection().execute(_MOVE_REQUEST, {**moved, "issued_at": now})
         self._audit(
             session,
             actor,
