@@ -113,8 +113,37 @@ static void test_every_mutation(void)
     }
 }
 
+static void test_header(void)
+{
+    static const uint8_t data[] = {0x30, 0x05, 0x02, 0x01, 0x05, 0x05, 0x00, 0x3f, 0x81, 0x00, 0x00};
+    int tag;
+    size_t body, end;
+    CHECK(bk_der_header(data, 0, sizeof data, &tag, &body, &end) == BK_DER_OK, "header");
+    CHECK(tag == 0x30 && body == 2 && end == 7, "sequence: %d %zu %zu", tag, body, end);
+    CHECK(bk_der_header(data, 2, 7, &tag, &body, &end) == BK_DER_OK && tag == 2 && end == 5,
+          "child");
+    CHECK(bk_der_header(data, 7, sizeof data, &tag, &body, &end) == BK_DER_OK && tag == -1 &&
+              body == 11 && end == 11,
+          "high tag: %d %zu %zu", tag, body, end);
+    CHECK(bk_der_header(data, 0, 6, &tag, &body, &end) == BK_DER_LENGTH_OVERFLOW, "past limit");
+    CHECK(bk_der_header(data, 6, 6, &tag, &body, &end) == BK_DER_TRUNCATED_TAG, "at limit");
+    CHECK(bk_der_header(data, 0, 1, &tag, &body, &end) == BK_DER_TRUNCATED_LENGTH, "no length");
+    static const uint8_t indefinite[] = {0x30, 0x80, 0x00, 0x00};
+    CHECK(bk_der_header(indefinite, 0, sizeof indefinite, &tag, &body, &end) ==
+              BK_DER_INDEFINITE_LENGTH,
+          "indefinite");
+    /* Every truncation of every prefix: a header either fits inside the limit or is refused. */
+    for (size_t limit = 0; limit <= sizeof data; limit++) {
+        for (size_t pos = 0; pos < limit; pos++) {
+            if (bk_der_header(data, pos, limit, &tag, &body, &end) == BK_DER_OK)
+                CHECK(pos < body && body <= end && end <= limit, "fits: %zu %zu", pos, limit);
+        }
+    }
+}
+
 int main(void)
 {
+    test_header();
     test_samples();
     test_depth();
     test_every_mutation();

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pki_support import ECDSA, make_pki
 
-from bankkeys.pki._asn1 import check_der
+from bankkeys.pki._der_read import check as check_der
 from bankkeys.pki.cms import sign_cms, verify_cms
 from bankkeys.pki.errors import ParseError, PkiError
 

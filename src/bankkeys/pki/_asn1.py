@@ -14,7 +14,6 @@ from typing import Any, ClassVar, Final, Literal
 
 from asn1crypto import algos, cms, core, crl, csr, keys, tsp, x509
 
-from bankkeys.pki import _der
 from bankkeys.pki.errors import InvalidInput, ParseError, PkiError, UnsupportedAlgorithm
 
 # --- OIDs (RFC 9215, RFC 9337, FNS/FSB qualified-certificate rules) --------------------------
@@ -176,37 +175,6 @@ def load(spec: Any, der: bytes, what: str) -> Any:
     except _PARSE_FAILURES as exc:
         raise ParseError(f"{what}: повреждённая структура DER ({exc})") from exc
     return value
-
-
-# bk_der_status (pki/_c/der.h) worded for the user.
-_FRAMING_DEFECTS: Final = {
-    1: "пустые данные",
-    2: "структура DER обрывается в теге",
-    3: "тег DER записан не минимально",
-    4: "слишком большой номер тега DER",
-    5: "структура DER обрывается (нет длины)",
-    6: "неопределённая длина недопустима в DER",
-    7: "длина DER записана не минимально",
-    8: "длина DER за пределами данных",
-    9: "лишние байты после структуры DER",
-    10: "слишком глубокая вложенность DER",
-}
-
-
-def check_der(der: bytes, what: str) -> None:
-    """Check the TLV framing of ``der`` all the way down, without building any objects.
-
-    Every tag, every length (definite, minimal, inside its parent) and every constructed value's
-    children are checked, and the input must be exactly one value. This is what lets a reader
-    parse lazily — only the fields it uses — and still refuse a structure that is broken
-    anywhere: the contents of primitive values it never reads are the only thing not looked at.
-    """
-    if not isinstance(der, bytes | bytearray | memoryview):
-        raise ParseError(f"{what}: ожидались байты DER, получено {type(der).__name__}")
-    status, offset = _der.check(der)
-    if status:
-        defect = _FRAMING_DEFECTS.get(status, f"ошибка разметки DER {status}")
-        raise ParseError(f"{what}: {defect} (байт {offset})")
 
 
 def guarded(what: str) -> Any:

@@ -1,5 +1,5 @@
-"""Reading fields straight out of DER whose framing :func:`bankkeys.pki._asn1.check_der` has
-already checked: a value's header, a constructed value's children, and the few primitive types a
+"""Reading fields straight out of DER: the framing check of a whole input (:func:`check`), a
+value's header, a constructed value's children (both in C, pki/_c), and the few primitive types a
 signature verifier reads (OBJECT IDENTIFIER, INTEGER, OCTET STRING), each checked as X.690 DER
 demands. No objects are built for the parts nobody reads; that is the point (speed), and why
 this exists beside asn1crypto, which the other readers use.
@@ -8,8 +8,9 @@ this exists beside asn1crypto, which the other readers use.
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+from typing import Final
 
+from bankkeys.pki import _der
 from bankkeys.pki.errors import ParseError
 
 SEQUENCE = 0x30
@@ -28,49 +29,65 @@ def context(number: int, *, constructed: bool) -> int:
     return 0x80 | (0x20 if constructed else 0) | number
 
 
-class Tlv(NamedTuple):
-    tag: int  # the identifier octet, or HIGH_TAG
-    start: int  # offset of the identifier octet
-    body: int  # offset of the contents
-    end: int  # offset just past the contents
+Tlv = _der.Tlv  # (tag, start, body, end): the identifier octet (or HIGH_TAG), the offsets of
+# the identifier octet and of the contents, and the offset just past the contents.
+
+# bk_der_status (pki/_c/der.h) worded for the user.
+_FRAMING_DEFECTS: Final = {
+    1: "пустые данные",
+    2: "структура DER обрывается в теге",
+    3: "тег DER записан не минимально",
+    4: "слишком большой номер тега DER",
+    5: "структура DER обрывается (нет длины)",
+    6: "неопределённая длина недопустима в DER",
+    7: "длина DER записана не минимально",
+    8: "длина DER за пределами данных",
+    9: "лишние байты после структуры DER",
+    10: "слишком глубокая вложенность DER",
+}
+
+
+def _defect(what: str, status: int, offset: int) -> ParseError:
+    worded = _FRAMING_DEFECTS.get(status, f"ошибка разметки DER {status}")
+    return ParseError(f"{what}: {worded} (байт {offset})")
+
+
+def check(der: bytes, what: str) -> None:
+    """Check the TLV framing of ``der`` all the way down, without building any objects (C).
+
+    Every tag, every length (definite, minimal, inside its parent) and every constructed value's
+    children are checked, and the input must be exactly one value. This is what lets a reader
+    read only the fields it uses and still refuse a structure that is broken anywhere: the
+    contents of primitive values it never reads are the only thing not looked at.
+    """
+    if not isinstance(der, bytes | bytearray | memoryview):
+        raise ParseError(f"{what}: ожидались байты DER, получено {type(der).__name__}")
+    status, offset = _der.check(der)
+    if status:
+        raise _defect(what, status, offset)
 
 
 def read(data: bytes, pos: int, limit: int, what: str) -> Tlv:
-    """The value at ``pos`` (its framing inside ``limit`` is re-checked: cheap, and it keeps a
-    reader safe on input that skipped :func:`check_der`)."""
-    if pos >= limit:
-        raise ParseError(f"{what}: структура обрывается")
-    tag = data[pos]
-    p = pos + 1
-    if tag & 0x1F == 0x1F:
-        while p < limit and data[p] & 0x80:
-            p += 1
-        p += 1
-        tag = HIGH_TAG
-    if p >= limit:
-        raise ParseError(f"{what}: структура обрывается")
-    length = data[p]
-    p += 1
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4 or p + count > limit:
-            raise ParseError(f"{what}: недопустимая длина DER")
-        length = int.from_bytes(data[p : p + count], "big")
-        p += count
-    if p + length > limit:
-        raise ParseError(f"{what}: длина DER за пределами данных")
-    return Tlv(tag, pos, p, p + length)
+    """The value at ``pos`` inside ``data[:limit]`` (its framing re-checked: cheap, and a reader
+    stays safe on input that skipped :func:`check`)."""
+    try:
+        return _der.read(data, pos, limit)
+    except ValueError as exc:
+        raise _framing_error(exc, what) from None
 
 
 def children(data: bytes, parent: Tlv, what: str) -> list[Tlv]:
     """The values inside a constructed value, in order."""
-    out: list[Tlv] = []
-    pos = parent.body
-    while pos < parent.end:
-        child = read(data, pos, parent.end, what)
-        out.append(child)
-        pos = child.end
-    return out
+    try:
+        return _der.children(data, parent.body, parent.end)
+    except ValueError as exc:
+        raise _framing_error(exc, what) from None
+
+
+def _framing_error(exc: ValueError, what: str) -> ParseError:
+    if len(exc.args) == 2 and all(isinstance(a, int) for a in exc.args):
+        return _defect(what, exc.args[0], exc.args[1])
+    return ParseError(f"{what}: {exc}")
 
 
 def expect(tlv: Tlv, tag: int, what: str) -> Tlv:
@@ -141,6 +158,7 @@ __all__ = [
     "SET",
     "UTC_TIME",
     "Tlv",
+    "check",
     "children",
     "contents",
     "context",

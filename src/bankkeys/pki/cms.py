@@ -220,7 +220,7 @@ def verify_cms(
     given.
     """
     der = _der_bytes(data)
-    _asn1.check_der(der, _WHAT)
+    der_read.check(der, _WHAT)
     signed = _signed_data(der)
     if signed.attached is not None and content is not None and bytes(content) != signed.attached:
         raise InvalidInput("содержимое передано отдельно и не совпадает с вложенным")

@@ -101,3 +101,40 @@ enum bk_der_status bk_der_check(const uint8_t *data, size_t len, size_t *where)
     }
     return BK_DER_OK;
 }
+
+enum bk_der_status bk_der_header(const uint8_t *data, size_t pos, size_t limit, int *tag,
+                                 size_t *body, size_t *end)
+{
+    if (pos >= limit)
+        return BK_DER_TRUNCATED_TAG;
+    size_t p = pos;
+    uint8_t first = data[p++];
+    *tag = first;
+    if ((first & 0x1f) == 0x1f) {
+        *tag = -1;
+        while (p < limit && (data[p] & 0x80))
+            p++;
+        if (p >= limit)
+            return BK_DER_TRUNCATED_TAG;
+        p++;
+    }
+    if (p >= limit)
+        return BK_DER_TRUNCATED_LENGTH;
+    uint8_t initial = data[p++];
+    size_t length = initial;
+    if (initial == 0x80)
+        return BK_DER_INDEFINITE_LENGTH;
+    if (initial > 0x80) {
+        size_t count = initial & 0x7f;
+        if (count > 4 || count > limit - p)
+            return BK_DER_LENGTH_OVERFLOW;
+        length = 0;
+        for (size_t i = 0; i < count; i++)
+            length = (length << 8) | data[p++];
+    }
+    if (length > limit - p)
+        return BK_DER_LENGTH_OVERFLOW;
+    *body = p;
+    *end = p + length;
+    return BK_DER_OK;
+}

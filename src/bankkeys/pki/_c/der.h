@@ -25,4 +25,10 @@ enum bk_der_status {
  * edge to edge, recursively. On failure *where is the offset of the offending octet. */
 enum bk_der_status bk_der_check(const uint8_t *data, size_t len, size_t *where);
 
+/* One value's header at data[pos] inside [pos, limit): its identifier octet (or -1 for the
+ * high-tag-number form), the offset of its contents and the offset just past it. Returns
+ * BK_DER_OK or the framing defect (lengths are checked to fit, not for minimality). */
+enum bk_der_status bk_der_header(const uint8_t *data, size_t pos, size_t limit, int *tag,
+                                 size_t *body, size_t *end);
+
 #endif
