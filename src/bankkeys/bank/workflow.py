@@ -478,7 +478,7 @@ class Authenticated:
     """What a path established about the sender."""
 
     kind: RequestKind
-    old_certificate: Certificate | None = None
+    old_certificate: CurrentCertificate | None = None
     activation_code: ActivationCode | None = None
 
 
@@ -493,7 +493,7 @@ class RenewalPath:
     # The request is a CMS SignedData by the signer's current valid certificate.
     signed_by_current_key: bool
     authenticate: Callable[
-        [Session, Signer, RequestEvidence, datetime, str | None, Certificate | None],
+        [Session, Signer, RequestEvidence, datetime, str | None, CurrentCertificate | None],
         Authenticated,
     ]
 
@@ -504,7 +504,7 @@ def _by_old_key(
     evidence: RequestEvidence,
     now: datetime,
     code: str | None,
-    current: Certificate | None,
+    current: CurrentCertificate | None,
 ) -> Authenticated:
     if (
         current is None
@@ -521,7 +521,7 @@ def _by_activation_code(
     evidence: RequestEvidence,
     now: datetime,
     code: str | None,
-    current: Certificate | None,
+    current: CurrentCertificate | None,
 ) -> Authenticated:
     if not code:
         raise ActivationCodeInvalid("Для первого ключа нужен код активации из «Реквизитов»")
@@ -585,19 +585,51 @@ def serial_hex(serial: int) -> str:
     return format(serial, "x")
 
 
-def _current_certificate_row(session: Session, signer_id: int, now: datetime) -> Certificate | None:
-    rows = session.execute(
-        select(Certificate, RekeyRequest.state)
-        .outerjoin(RekeyRequest, RekeyRequest.id == Certificate.request_id)
-        .where(
-            Certificate.signer_id == signer_id,
-            Certificate.revoked_at.is_(None),
-            Certificate.not_before <= now,
-            Certificate.not_after > now,
+@dataclass(frozen=True)
+class CurrentCertificate:
+    """The signer's current certificate as a renewal checks it: its row id and DER."""
+
+    id: int
+    der: bytes
+
+
+_CERTIFICATES_TABLE: Final = cast(Table, Certificate.__table__)
+_VALID_CERTIFICATES: Final = (
+    select(
+        _CERTIFICATES_TABLE.c.id,
+        _CERTIFICATES_TABLE.c.der,
+        _CERTIFICATES_TABLE.c.not_after,
+        _CERTIFICATES_TABLE.c.issued_at,
+        cast(Table, RekeyRequest.__table__).c.state,
+    )
+    .select_from(
+        _CERTIFICATES_TABLE.outerjoin(
+            cast(Table, RekeyRequest.__table__),
+            cast(Table, RekeyRequest.__table__).c.id == _CERTIFICATES_TABLE.c.request_id,
         )
-    ).all()
-    usable = [c for c, state in rows if state is None or state == RequestState.INSTALLED]
-    return max(usable, key=lambda c: (c.not_after, c.issued_at), default=None)
+    )
+    .where(
+        _CERTIFICATES_TABLE.c.signer_id == bindparam("signer_id"),
+        _CERTIFICATES_TABLE.c.revoked_at.is_(None),
+        _CERTIFICATES_TABLE.c.not_before <= bindparam("now"),
+        _CERTIFICATES_TABLE.c.not_after > bindparam("now"),
+    )
+)
+
+
+def _current_certificate_row(
+    session: Session, signer_id: int, now: datetime
+) -> CurrentCertificate | None:
+    rows = session.connection().execute(_VALID_CERTIFICATES, {"signer_id": signer_id, "now": now})
+    usable = [
+        (not_after, issued_at, cert_id, der)
+        for cert_id, der, not_after, issued_at, state in rows
+        if state is None or state == RequestState.INSTALLED
+    ]
+    if not usable:
+        return None
+    _not_after, _issued_at, cert_id, der = max(usable, key=lambda u: (u[0], u[1]))
+    return CurrentCertificate(cert_id, der)
 
 
 def load_facts(session: Session, signer_id: int, now: datetime) -> SignerFacts:
