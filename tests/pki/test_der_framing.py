@@ -110,3 +110,18 @@ def test_verify_refuses_a_broken_embedded_certificate() -> None:
     with pytest.raises(PkiError):
         verify_cms(bytes(broken), pki.client)
     assert verify_cms(good, pki.client).content == b"payment"
+
+
+def test_reader_refuses_ranges_outside_the_data() -> None:
+    from bankkeys.pki import _der_read
+
+    data = b"\x30\x03\x02\x01\x05"
+    top = _der_read.read(data, 0, len(data), "x")
+    assert (top.tag, top.body, top.end) == (0x30, 2, 5)
+    assert [c.tag for c in _der_read.children(data, top, "x")] == [0x02]
+    for pos, limit in ((0, 3), (0, 99), (-1, 5), (5, 5)):
+        with pytest.raises(ParseError):
+            _der_read.read(data, pos, limit, "x")
+    broken = _der_read.Tlv((0x30, 0, 2, 9))
+    with pytest.raises(ParseError, match="x: "):
+        _der_read.children(data, broken, "x")
