@@ -493,14 +493,14 @@ class RenewalPath:
     # The request is a CMS SignedData by the signer's current valid certificate.
     signed_by_current_key: bool
     authenticate: Callable[
-        [Session, Signer, RequestEvidence, datetime, str | None, CurrentCertificate | None],
+        [Session, SignerIdentity, RequestEvidence, datetime, str | None, CurrentCertificate | None],
         Authenticated,
     ]
 
 
 def _by_old_key(
     session: Session,
-    signer: Signer,
+    signer: SignerIdentity,
     evidence: RequestEvidence,
     now: datetime,
     code: str | None,
@@ -517,7 +517,7 @@ def _by_old_key(
 
 def _by_activation_code(
     session: Session,
-    signer: Signer,
+    signer: SignerIdentity,
     evidence: RequestEvidence,
     now: datetime,
     code: str | None,
@@ -715,7 +715,56 @@ def _normalise_text(value: str | None) -> str:
     return " ".join((value or "").replace("ё", "е").replace("Ё", "Е").split()).casefold()
 
 
-def check_subject(subject: Name, signer: Signer, organization: Organization) -> None:
+class _PersonNames(Protocol):
+    @property
+    def surname(self) -> str: ...
+    @property
+    def given_name(self) -> str: ...
+    @property
+    def snils(self) -> str: ...
+
+
+class _OrganizationNumbers(Protocol):
+    @property
+    def inn(self) -> str: ...
+    @property
+    def ogrn(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class SignerIdentity:
+    """What accepting a request checks of the signer and the organization (one Core SELECT)."""
+
+    id: int
+    surname: str
+    given_name: str
+    snils: str
+    inn: str
+    ogrn: str
+
+
+_SIGNERS_TABLE: Final = cast(Table, Signer.__table__)
+_ORGANIZATIONS_TABLE: Final = cast(Table, Organization.__table__)
+_SIGNER_IDENTITY: Final = (
+    select(
+        _SIGNERS_TABLE.c.id,
+        _SIGNERS_TABLE.c.surname,
+        _SIGNERS_TABLE.c.given_name,
+        _SIGNERS_TABLE.c.snils,
+        _ORGANIZATIONS_TABLE.c.inn,
+        _ORGANIZATIONS_TABLE.c.ogrn,
+    )
+    .select_from(
+        _SIGNERS_TABLE.join(
+            _ORGANIZATIONS_TABLE,
+            _ORGANIZATIONS_TABLE.c.id == _SIGNERS_TABLE.c.organization_id,
+        )
+    )
+    .where(_SIGNERS_TABLE.c.id == bindparam("signer_id"))
+)
+
+
+def check_subject(subject: Name, signer: _PersonNames, organization: _OrganizationNumbers) -> None:
     """The request's subject must name this signer of this organization (identity fields)."""
     expected: list[tuple[str, str | None, str]] = [
         ("фамилия (SN)", subject.surname, signer.surname),
@@ -772,6 +821,10 @@ _RECEIVE_DOCUMENTS: Final = (
 )
 _NEW_KEY_SEEN: Final = insert(cast(Table, PublicKeySeen.__table__))
 _REQUESTS_TABLE: Final = cast(Table, RekeyRequest.__table__)
+_OPEN_REQUEST_OF: Final = select(_REQUESTS_TABLE.c.id).where(
+    _REQUESTS_TABLE.c.signer_id == bindparam("signer_id"),
+    _REQUESTS_TABLE.c.state.in_([str(s) for s in OPEN_STATES]),
+)
 _NEW_REQUEST: Final = insert(_REQUESTS_TABLE).returning(_REQUESTS_TABLE.c.id)
 _LOCK_REQUEST: Final = (
     select(
@@ -1205,13 +1258,13 @@ class Workflow:
             ahead = self._inspect_ahead(inspector, signer_id, submitted, now)
 
         def work(session: Session) -> int:
-            signer = self._signer(session, signer_id, with_organization=True)
-            has_open = session.execute(
-                select(RekeyRequest.id).where(
-                    RekeyRequest.signer_id == signer_id,
-                    RekeyRequest.state.in_([str(s) for s in OPEN_STATES]),
-                )
-            ).first()
+            found = session.connection().execute(_SIGNER_IDENTITY, {"signer_id": signer_id}).first()
+            if found is None:
+                raise NotFound(f"Владелец сертификата № {signer_id} не найден")
+            signer = SignerIdentity(*found)
+            has_open = (
+                session.connection().execute(_OPEN_REQUEST_OF, {"signer_id": signer_id}).first()
+            )
             if has_open:
                 raise OpenRequestExists(
                     f"У владельца сертификата уже есть открытый запрос № {has_open[0]}"
@@ -1232,7 +1285,7 @@ class Workflow:
                     submitted, signer_certificate=current.der if current is not None else None
                 )
             auth = path.authenticate(session, signer, evidence, now, activation_code, current)
-            check_subject(evidence.subject, signer, signer.organization)
+            check_subject(evidence.subject, signer, signer)
             fp = fingerprint(evidence.public_key_info)
             self._remember_key(session, fp, signer_id, now)
             if auth.activation_code is not None:
