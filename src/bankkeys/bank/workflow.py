@@ -845,8 +845,8 @@ _APPROVALS_TABLE: Final = cast(Table, Approval.__table__)
 _APPROVERS: Final = select(_APPROVALS_TABLE.c.operator).where(
     _APPROVALS_TABLE.c.request_id == bindparam("request_id")
 )
-_NEW_APPROVAL: Final = insert(_APPROVALS_TABLE)
-_NEW_CERTIFICATE: Final = insert(cast(Table, Certificate.__table__))
+_NEW_APPROVAL: Final = insert(_APPROVALS_TABLE).inline()  # inline: no RETURNING of the id
+_NEW_CERTIFICATE: Final = insert(_CERTIFICATES_TABLE).inline()
 
 
 # --- the workflow --------------------------------------------------------------------------------
