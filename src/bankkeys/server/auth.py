@@ -260,7 +260,7 @@ class Authenticator:
     def resolve(self, token: str, kind: SessionKind) -> Principal | None:
         """The principal of a live session of ``kind``, or None."""
         now = self.clock()
-        with self.db.transaction() as session:
+        with self.db.reading() as session:  # every API call: no write lock on SQLite
             row = session.execute(
                 select(SessionRecord, Account)
                 .join(Account, Account.id == SessionRecord.account_id)

@@ -95,13 +95,14 @@ def _own_request(session: Session, caller: Principal, request_id: int) -> RekeyR
 
 
 def _own_request_view(ctx: ServerContext, caller: Principal, request_id: int) -> s.RequestView:
-    with ctx.db.transaction() as session:
+    # Only reads: on SQLite it does not take the database-wide write lock.
+    with ctx.db.reading() as session:
         req = _own_request(session, caller, request_id)
         return views.request_view(session, ctx.workflow, req)
 
 
 def _check_own(ctx: ServerContext, caller: Principal, request_id: int) -> None:
-    with ctx.db.transaction() as session:
+    with ctx.db.reading() as session:
         _own_request(session, caller, request_id)
 
 
