@@ -22,28 +22,17 @@ import hashlib
 import json
 import os
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from _server_process import running_server, scratch_site, tree_rss_kib
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = os.environ.get(
-    "BANKKEYS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def snils(nine: str) -> str:
@@ -190,94 +179,23 @@ def client_main(jobs_file: str, url: str, concurrency: int, out_file: str) -> No
 # --- orchestration --------------------------------------------------------------------------------
 
 
-def rss_kib(pid: int) -> int:
-    """Resident memory of a process and its children (uvicorn workers), KiB."""
-    total = 0
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 180) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the server exited during start-up")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("the server did not become ready")
-
-
 def run_one(db: str, workers: int, count: int, concurrency: int) -> dict[str, Any]:
-    import psycopg
-
-    work = Path(tempfile.mkdtemp(prefix=f"bankkeys-bench-{db}-"))
-    pg_name = None
-    env = {
-        "BANKKEYS_VAR_DIR": str(work / "var"),
-        "BANKKEYS_ARGON2_MEMORY_KIB": "1024",
-        "BANKKEYS_ARGON2_TIME_COST": "1",
-        "BANKKEYS_TICK_INTERVAL": "30",
-        "BANKKEYS_LOG_LEVEL": "warning",
-    }
-    if db == "postgresql":
-        pg_name = f"bankkeys_bench_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-            c.execute(f'CREATE DATABASE "{pg_name}"')
-        env["BANKKEYS_DATABASE_URL"] = PG_ADMIN.rsplit("/", 1)[0] + "/" + pg_name
-    port = free_port()
-    env["BANKKEYS_PORT"] = str(port)
-    url = f"http://127.0.0.1:{port}"
-    server: subprocess.Popen[bytes] | None = None
-    try:
+    with scratch_site(db, "bankkeys-bench") as site:
         t0 = time.perf_counter()
-        jobs = prepare(env, count)
+        jobs = prepare(site.env, count)
         setup = time.perf_counter() - t0
-        jobs_file = work / "jobs.json"
+        jobs_file = site.work / "jobs.json"
         jobs_file.write_text(json.dumps(jobs))
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bankkeys.cli", "serve", "--workers", str(workers)],
-            env={**os.environ, **env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=work,
-        )
-        wait_ready(url, server)
-        rss_before = rss_kib(server.pid)
-        out = work / "result.json"
-        subprocess.run(
-            [sys.executable, __file__, "--client", str(jobs_file), url, str(concurrency), str(out)],
-            check=True,
-        )
-        rss_after = rss_kib(server.pid)
+        with running_server(site, workers) as server:
+            rss_before = tree_rss_kib(server.pid)
+            out = site.work / "result.json"
+            subprocess.run(
+                [sys.executable, __file__, "--client", str(jobs_file), site.url,
+                 str(concurrency), str(out)],
+                check=True,
+            )  # fmt: skip
+            rss_after = tree_rss_kib(server.pid)
         result = json.loads(out.read_text())
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        if pg_name:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-                c.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
     lat = sorted(result["latencies"])
     accepted = len(lat)
 
