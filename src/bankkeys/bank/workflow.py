@@ -1123,7 +1123,10 @@ class Workflow:
 
         return self._run(Action.REGISTER_SIGNER, actor, work)
 
-    def _new_activation_code(self, session: Session, signer_id: int, now: datetime) -> str:
+    @staticmethod
+    def _withdraw_activation_codes(session: Session, signer_id: int, now: datetime) -> int:
+        """Withdraw the signer's unused codes; how many there were."""
+        withdrawn = 0
         for old in session.execute(
             select(ActivationCode).where(
                 ActivationCode.signer_id == signer_id,
@@ -1132,6 +1135,11 @@ class Workflow:
             )
         ).scalars():
             old.withdrawn_at = now
+            withdrawn += 1
+        return withdrawn
+
+    def _new_activation_code(self, session: Session, signer_id: int, now: datetime) -> str:
+        self._withdraw_activation_codes(session, signer_id, now)
         code = activation.generate_code()
         salt = activation.new_salt()
         session.add(
@@ -1190,6 +1198,9 @@ class Workflow:
                 is_ca=False,
             )
             session.add(cert)
+            # The signer has a key now: a code given for a first key must not outlive that
+            # (once the imported certificate expires, a new one needs an in-person visit).
+            withdrawn = self._withdraw_activation_codes(session, signer_id, now)
             self._audit(
                 session,
                 actor,
@@ -1197,6 +1208,7 @@ class Workflow:
                 now=now,
                 signer_id=signer_id,
                 serial=cert.serial,
+                activation_codes_withdrawn=withdrawn,
             )
             return cert.serial
 
