@@ -54,10 +54,17 @@ def sign(curve: Curve, private: Buffer, message: Buffer) -> bytes:
     return sign_digest(curve, private, _hash(curve, message))
 
 
-def verify_digest(curve: Curve, public: Buffer, digest: Buffer, signature: Buffer) -> None:
+def verify_digest(
+    curve: Curve, public: Buffer, digest: Buffer, signature: Buffer, *, key_checked: bool = False
+) -> None:
     """Return if ``signature`` is valid for ``digest``; raise :class:`InvalidSignature` if not
-    (and :class:`InvalidPublicKey` / :class:`InvalidLength` for malformed inputs)."""
-    _ec.verify(engine_id(curve), public, digest, signature)
+    (and :class:`InvalidPublicKey` / :class:`InvalidLength` for malformed inputs).
+
+    ``key_checked``: the caller validated ``public`` with :func:`check_public_key` before (a
+    certificate's key, checked when the certificate was read), so the q-subgroup check — about
+    the cost of a verification on the cofactor-4 curves tc26-256-A and tc26-512-C — is skipped;
+    the range and on-curve checks still run."""
+    _ec.verify(engine_id(curve), public, digest, signature, key_checked)
 
 
 def verify(curve: Curve, public: Buffer, message: Buffer, signature: Buffer) -> None:

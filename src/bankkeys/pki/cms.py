@@ -339,9 +339,8 @@ def _verify_signer(
     content_digest = digest(key_alg.digest_name, body)
     if attrs is None:  # RFC 5652 5.4: without attributes the content itself is signed
         with _asn1.guarded(_WHAT):
-            verify_with_key(
-                certificate.key_spec, certificate.public_key, body, signature, signature_oid
-            )
+            verify_with_key(certificate.key_spec, certificate.public_key, body, signature,
+                            signature_oid, key_checked=True)  # fmt: skip
         return VerifiedSignature(certificate, body, content_type, None, digest_oid, signature_oid,
                                  content_digest, False, False)  # fmt: skip
     values = _attributes(der, attrs)
@@ -359,6 +358,7 @@ def _verify_signer(
             _asn1.set_of_der(r.contents(der, attrs)),
             signature,
             signature_oid,
+            key_checked=True,  # a parsed Certificate's key was validated when it was read
         )
     checked = _check_signing_certificate(der, values.get(SIGNING_CERTIFICATE_V2), certificate)
     times = values.get(_SIGNING_TIME)

@@ -28,15 +28,30 @@ def verify_signature(
 
 
 def verify_with_key(
-    spec: KeySpec, public: bytes, data: bytes, signature: bytes, signature_algorithm_oid: str
+    spec: KeySpec,
+    public: bytes,
+    data: bytes,
+    signature: bytes,
+    signature_algorithm_oid: str,
+    *,
+    key_checked: bool = False,
 ) -> None:
-    """Like :func:`verify_signature` for a key already decoded."""
+    """Like :func:`verify_signature` for a key already decoded. ``key_checked``: see
+    :func:`verify_digest_with_key`."""
     alg = _matching(spec, signature_algorithm_oid)
-    verify_digest_with_key(spec, public, digest(alg.digest_name, bytes(data)), signature)
+    verify_digest_with_key(
+        spec, public, digest(alg.digest_name, bytes(data)), signature, key_checked=key_checked
+    )
 
 
-def verify_digest_with_key(spec: KeySpec, public: bytes, hashed: bytes, signature: bytes) -> None:
-    """Check a signature over an already computed digest of the family's hash."""
+def verify_digest_with_key(
+    spec: KeySpec, public: bytes, hashed: bytes, signature: bytes, *, key_checked: bool = False
+) -> None:
+    """Check a signature over an already computed digest of the family's hash.
+
+    ``key_checked``: ``public`` was validated when it was read (a parsed certificate's key: see
+    :func:`bankkeys.pki.keys.public_key_from_asn1`), so the GOST core skips its subgroup check,
+    which on the cofactor-4 curves costs about as much as the verification itself."""
     if spec.family == "ecdsa-p256":
         key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public)
         from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
@@ -49,7 +64,9 @@ def verify_digest_with_key(spec: KeySpec, public: bytes, hashed: bytes, signatur
     from bankkeys.gost import GostError, gost3410, params
 
     try:
-        gost3410.verify_digest(params.get_curve(spec.curve), public, hashed, bytes(signature))
+        gost3410.verify_digest(
+            params.get_curve(spec.curve), public, hashed, bytes(signature), key_checked=key_checked
+        )
     except GostError:
         raise SignatureInvalid("подпись ГОСТ Р 34.10-2012 неверна") from None
 

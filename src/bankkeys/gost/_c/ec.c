@@ -1262,8 +1262,11 @@ done:
     return st;
 }
 
-/* Affine Montgomery-form point from the wire, fully validated. */
-static ec_status parse_public(const curve *C, const uint8_t *pub, limb *x, limb *y, int n) {
+/* Affine Montgomery-form point from the wire: coordinates in range and on the curve, and, unless
+ * the caller has validated this key before (key_checked), in the q-order subgroup (the check
+ * costs about a verification on the cofactor-4 curves). */
+static ec_status parse_public_as(const curve *C, const uint8_t *pub, limb *x, limb *y, int n,
+                                 int key_checked) {
     limb px[MAXN] = {0}, py[MAXN] = {0};
     limbs_from_le(px, pub, C->size);
     limbs_from_le(py, pub + C->size, C->size);
@@ -1271,12 +1274,16 @@ static ec_status parse_public(const curve *C, const uint8_t *pub, limb *x, limb 
     to_mont(x, px, &C->P, n);
     to_mont(y, py, &C->P, n);
     if (!on_curve(C, x, y, n)) return EC_ERR_PUBLIC;
-    if (INFO[C - CURVES].cofactor != 1) {
+    if (INFO[C - CURVES].cofactor != 1 && !key_checked) {
         point t;
         jac_mul_vt(C, &t, x, y, C->Q.m, n);
         if (!is_zero_vt(t.z, n)) return EC_ERR_PUBLIC;
     }
     return EC_OK;
+}
+
+static ec_status parse_public(const curve *C, const uint8_t *pub, limb *x, limb *y, int n) {
+    return parse_public_as(C, pub, x, y, n, 0);
 }
 
 /* width-w NAF of k (< 2^(64n)); returns the number of digits */
@@ -1313,10 +1320,10 @@ static int wnaf(int16_t *out, const limb *k_in, int w, int n) {
 }
 
 static ec_status verify_n(const curve *C, const uint8_t *pub, const uint8_t *digest,
-                       const uint8_t *sig, int n) {
+                       const uint8_t *sig, int n, int key_checked) {
     const modulus *Q = &C->Q;
     limb qx[MAXN], qy[MAXN], r[MAXN] = {0}, s[MAXN] = {0}, em[MAXN], vm[MAXN], z1[MAXN], z2[MAXN], t[MAXN];
-    ec_status st = parse_public(C, pub, qx, qy, n);
+    ec_status st = parse_public_as(C, pub, qx, qy, n, key_checked);
     if (st != EC_OK) return st;
     limbs_from_be(s, sig, C->size);
     limbs_from_be(r, sig + C->size, C->size);
@@ -1488,10 +1495,16 @@ ec_status ec_sign(int id, const uint8_t *d, const uint8_t *digest, uint8_t *sig_
 }
 
 ec_status ec_verify(int id, const uint8_t *pub, const uint8_t *digest, const uint8_t *sig) {
+    return ec_verify_key_checked(id, pub, digest, sig, 0);
+}
+
+ec_status ec_verify_key_checked(int id, const uint8_t *pub, const uint8_t *digest,
+                                const uint8_t *sig, int key_checked) {
     ec_status st;
     const curve *C = get_curve(id, &st);
     if (!C) return st;
-    return DISPATCH(C, verify_n(C, pub, digest, sig, 4), verify_n(C, pub, digest, sig, 8));
+    return DISPATCH(C, verify_n(C, pub, digest, sig, 4, key_checked),
+                    verify_n(C, pub, digest, sig, 8, key_checked));
 }
 
 static ec_status inverse_n(const curve *C, int mod_q, int variable_time, const uint8_t *a_bytes,

@@ -86,6 +86,11 @@ ec_status ec_sign_with_k(int curve, const uint8_t *d, const uint8_t *digest, con
 /* EC_OK when valid; EC_ERR_SIGNATURE when not; EC_ERR_PUBLIC for a bad public key. */
 ec_status ec_verify(int curve, const uint8_t *pub, const uint8_t *digest, const uint8_t *sig);
 
+/* ec_verify for a public key the caller validated before (ec_check_public): the coordinates are
+ * still range- and curve-checked, the q-subgroup check is skipped when key_checked. */
+ec_status ec_verify_key_checked(int curve, const uint8_t *pub, const uint8_t *digest,
+                                const uint8_t *sig, int key_checked);
+
 /* Writes q*G's "is infinity" (1/0) and G-on-curve (1/0): self-checks of the constants. */
 ec_status ec_self_check(int curve, int *base_on_curve, int *order_kills_base);
 

@@ -184,15 +184,17 @@ static PyObject *py_sign_with_k(PyObject *self, PyObject *args) {
 
 static PyObject *py_verify(PyObject *self, PyObject *args) {
     (void)self;
-    int curve;
+    int curve, key_checked = 0;
     Py_buffer pub, digest, sig;
-    if (!PyArg_ParseTuple(args, "iy*y*y*:verify", &curve, &pub, &digest, &sig)) return NULL;
+    if (!PyArg_ParseTuple(args, "iy*y*y*|p:verify", &curve, &pub, &digest, &sig, &key_checked))
+        return NULL;
     PyObject *out = NULL;
     Py_ssize_t n = size_of(curve);
     if (n >= 0 && !check_len(&pub, 2 * n, "открытый ключ") &&
         !check_len(&digest, n, "хэш-код") && !check_len(&sig, 2 * n, "подпись")) {
         ec_status st;
-        Py_BEGIN_ALLOW_THREADS st = ec_verify(curve, pub.buf, digest.buf, sig.buf);
+        Py_BEGIN_ALLOW_THREADS st =
+            ec_verify_key_checked(curve, pub.buf, digest.buf, sig.buf, key_checked);
         Py_END_ALLOW_THREADS if (!raise_status(st)) out = Py_NewRef(Py_None);
     }
     PyBuffer_Release(&pub);
@@ -229,7 +231,8 @@ static PyMethodDef METHODS[] = {
     {"sign", py_sign, METH_VARARGS, "sign(curve, d, digest) -> s||r (BE each)"},
     {"sign_with_k", py_sign_with_k, METH_VARARGS,
      "sign_with_k(curve, d, digest, k) -> s||r; test vectors only, never with a real key"},
-    {"verify", py_verify, METH_VARARGS, "verify(curve, X||Y, digest, s||r) -> None or raises"},
+    {"verify", py_verify, METH_VARARGS,
+     "verify(curve, X||Y, digest, s||r, key_checked=False) -> None or raises"},
     {"inverse", py_inverse, METH_VARARGS,
      "inverse(curve, mod_q, variable_time, a) -> a^-1 mod p or q (LE each); test hook"},
     {NULL, NULL, 0, NULL},
