@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -165,8 +166,7 @@ def cms_to_pem(der: bytes) -> str:
 # --- reading and verifying -----------------------------------------------------------------
 
 
-def _load(data: bytes | str) -> Any:
-    der = _der_bytes(data)
+def _load(der: bytes) -> Any:
     what = "подпись CMS"
     info = _asn1.load(cms.ContentInfo, der, what)
     with _asn1.guarded(what):
@@ -177,27 +177,17 @@ def _load(data: bytes | str) -> Any:
 
 def parse_cms(data: bytes | str) -> SignedData:
     """Read a SignedData's content, certificates and signer identifiers (nothing verified)."""
-    signed = _load(data)
-    with _asn1.guarded("подпись CMS"):
-        encap = signed["encap_content_info"]
-        content = encap["content"].native if encap["content"].native is not None else None
+    der = _der_bytes(data)
+    signed = _load(der)  # the whole structure, certificates included, parsed strictly
+    with _asn1.guarded(_WHAT):
         certificates = tuple(
             parse_certificate(_asn1.dump(choice.chosen))
             for choice in signed["certificates"] or []
             if choice.name == "certificate"
         )
-        signers = tuple(_signer_id(si["sid"]) for si in signed["signer_infos"])
-    if content is not None and not isinstance(content, bytes):
-        raise ParseError("подпись CMS: содержимое не OCTET STRING")
-    return SignedData(encap["content_type"].dotted, content, certificates, signers)
-
-
-def _signer_id(sid: Any) -> SignerIdentifier:
-    if sid.name == "subject_key_identifier":
-        return SignerIdentifier(None, None, sid.chosen.native)
-    return SignerIdentifier(
-        _asn1.dump(sid.chosen["issuer"]), sid.chosen["serial_number"].native, None
-    )
+    fields = _signed_data(der)
+    signers = tuple(sid for _info, sid in _signer_infos(der, fields))
+    return SignedData(fields.content_type, fields.attached, certificates, signers)
 
 
 def _der_bytes(data: bytes | str) -> bytes:
@@ -227,12 +217,8 @@ def verify_cms(
     body = signed.attached if signed.attached is not None else content
     if body is None:
         raise InvalidInput("отсоединённая подпись: нужно подписанное содержимое")
-    for info in der_read.children(der, signed.signer_infos, _WHAT):
-        fields = der_read.children(der, der_read.expect(info, der_read.SEQUENCE, _WHAT), _WHAT)
-        if len(fields) < 5:
-            raise ParseError(f"{_WHAT}: неполная SignerInfo")
-        der_read.integer(der, fields[0], _WHAT)
-        if _sid(der, fields[1]).matches(certificate):
+    for fields, sid in _signer_infos(der, signed):
+        if sid.matches(certificate):
             return _verify_signer(der, fields, certificate, bytes(body), signed.content_type)
     raise SignatureInvalid("подпись CMS: среди подписантов нет владельца данного сертификата")
 
@@ -292,6 +278,18 @@ def _signed_data(der: bytes) -> _SignedDataFields:
             raise ParseError(f"{_WHAT}: повреждённое вложенное содержимое")
         attached = r.octet_string(der, explicit[0], _WHAT)
     return _SignedDataFields(content_type, attached, signer_infos)
+
+
+def _signer_infos(
+    der: bytes, signed: _SignedDataFields
+) -> Iterator[tuple[list[der_read.Tlv], SignerIdentifier]]:
+    """Each SignerInfo's fields and whom it names."""
+    for info in der_read.children(der, signed.signer_infos, _WHAT):
+        fields = der_read.children(der, der_read.expect(info, der_read.SEQUENCE, _WHAT), _WHAT)
+        if len(fields) < 5:
+            raise ParseError(f"{_WHAT}: неполная SignerInfo")
+        der_read.integer(der, fields[0], _WHAT)
+        yield fields, _sid(der, fields[1])
 
 
 def _sid(der: bytes, tlv: der_read.Tlv) -> SignerIdentifier:
