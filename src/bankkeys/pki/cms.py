@@ -225,6 +225,7 @@ def verify_cms(
 
 _WHAT = "подпись CMS"
 _SIGNED_DATA_TAG = der_read.context(0, constructed=True)
+_ECONTENT_TAG = der_read.context(0, constructed=True)
 _CERTIFICATES_TAG = der_read.context(0, constructed=True)
 _CRLS_TAG = der_read.context(1, constructed=True)
 _SIGNED_ATTRS_TAG = der_read.context(0, constructed=True)
@@ -273,7 +274,7 @@ def _signed_data(der: bytes) -> _SignedDataFields:
     content_type = r.oid(der, encap[0], _WHAT)
     attached = None
     if len(encap) == 2:
-        explicit = r.children(der, r.expect(encap[1], _SIGNED_DATA_TAG, _WHAT), _WHAT)
+        explicit = r.children(der, r.expect(encap[1], _ECONTENT_TAG, _WHAT), _WHAT)
         if len(explicit) != 1:
             raise ParseError(f"{_WHAT}: повреждённое вложенное содержимое")
         attached = r.octet_string(der, explicit[0], _WHAT)
