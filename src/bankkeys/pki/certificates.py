@@ -424,8 +424,9 @@ def names_match(a_der: bytes, b_der: bytes) -> bool:
 
 def verify_certificate_signature(cert: Certificate, issuer_public_key_info: bytes) -> None:
     """Check the certificate's signature with the issuer's key; SignatureInvalid if it fails."""
-    spec, public = decode_public_key_info(issuer_public_key_info)
-    verify_with_key(spec, public, cert.tbs, cert.signature, cert.signature_algorithm_oid)
+    spec, public = decode_public_key_info(issuer_public_key_info)  # validates the key
+    verify_with_key(spec, public, cert.tbs, cert.signature, cert.signature_algorithm_oid,
+                    key_checked=True)  # fmt: skip
 
 
 def certificate_to_pem(der: bytes) -> str:

@@ -207,5 +207,6 @@ def _entry(item: Any, what: str, critical: set[str]) -> RevokedEntry:
 
 def verify_crl_signature(crl: Crl, issuer_public_key_info: bytes) -> None:
     """Check the CRL's signature with the CA's key; SignatureInvalid if it fails."""
-    spec, public = decode_public_key_info(issuer_public_key_info)
-    verify_with_key(spec, public, crl.tbs, crl.signature, crl.signature_algorithm_oid)
+    spec, public = decode_public_key_info(issuer_public_key_info)  # validates the key
+    verify_with_key(spec, public, crl.tbs, crl.signature, crl.signature_algorithm_oid,
+                    key_checked=True)  # fmt: skip

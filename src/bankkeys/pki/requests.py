@@ -144,4 +144,5 @@ def verify_request(request: CertificationRequest) -> None:
         request.tbs,
         request.signature,
         request.signature_algorithm_oid,
+        key_checked=True,  # validated when the request was parsed
     )
