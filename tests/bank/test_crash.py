@@ -33,7 +33,7 @@ from bankkeys.pki.software import SoftwareSigner
 __all__ = ["bank", "clock", "db", "db_url", "pg_worker_database", "sqlite_template"]
 
 WORKER = Path(__file__).with_name("crash_worker.py")
-REQUESTS = 12
+REQUESTS = 24  # four kills after at most 3 issuances each leave work for every kill
 
 
 def check_invariants(bank: Bank, reported: set[str]) -> int:
@@ -56,9 +56,13 @@ def check_invariants(bank: Bank, reported: set[str]) -> int:
 
 
 def run_worker(
-    bank: Bank, db_url: str, key_file: Path, kill_after: float | None
+    bank: Bank, db_url: str, key_file: Path, kill: tuple[int, float] | None
 ) -> tuple[set[str], bool]:
-    """Serials the worker reported, and whether it was killed with work left."""
+    """Serials the worker reported, and whether it was killed with work left.
+
+    ``kill`` = (n, delay): SIGKILL ``delay`` seconds after the worker reported its n-th
+    issuance — a random moment inside the next ones however fast issuance is on this machine
+    (a fixed delay from the start let a fast worker finish before any kill landed)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(WORKER.parent), *sys.path]))
     proc = subprocess.Popen(
         [sys.executable, str(WORKER), db_url, str(key_file)],
@@ -67,19 +71,28 @@ def run_worker(
         env=env,
     )
     assert proc.stdout is not None
-    lines = [proc.stdout.readline().decode()]  # "ready N": the worker is about to issue
+    lines = [proc.stdout.readline().decode().strip()]  # "ready N": about to issue
     assert lines[0].startswith("ready"), proc.stderr.read().decode() if proc.stderr else ""
-    if kill_after is not None:
-        time.sleep(kill_after)
+    if kill is not None:
+        after, delay = kill
+        while sum(line.startswith("issued") for line in lines) < after:
+            line = proc.stdout.readline().decode().strip()
+            if not line:
+                break
+            lines.append(line)
+        time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
     out, err = proc.communicate(timeout=120)
     lines += out.decode().splitlines()
-    if kill_after is None:
+    finished = "done" in lines
+    if kill is None:
         assert proc.returncode == 0, err.decode()
+    elif finished:  # the kill came after the last issuance (it may still beat the exit)
+        assert proc.returncode in (0, -signal.SIGKILL), err.decode()
     else:
         assert proc.returncode == -signal.SIGKILL
     serials = {line.split()[2] for line in lines if line.startswith("issued")}
-    return serials, "done" not in lines
+    return serials, not finished
 
 
 @pytest.mark.slow
@@ -101,13 +114,14 @@ def test_sigkill_during_issuance_loses_nothing(bank: Bank, db_url: str, tmp_path
     progress: list[int] = []
     interrupted = 0
     for _ in range(4):
-        serials, cut_short = run_worker(bank, db_url, key_file, kill_after=rng.uniform(0.0, 0.15))
+        kill = (rng.randrange(0, 4), rng.uniform(0.0, 0.004))
+        serials, cut_short = run_worker(bank, db_url, key_file, kill)
         reported |= serials
         interrupted += cut_short
         now_issued = check_invariants(bank, reported)
         assert now_issued >= issued
         progress.append(now_issued - issued)
         issued = now_issued
-    reported |= run_worker(bank, db_url, key_file, kill_after=None)[0]
+    reported |= run_worker(bank, db_url, key_file, None)[0]
     assert check_invariants(bank, reported) == REQUESTS
     assert interrupted > 0, f"no kill landed before the end: {progress}"
