@@ -97,3 +97,14 @@ def screenshot(page: Any, path: Path | str, *, full_page: bool = False) -> None:
             if "Unable to capture screenshot" not in str(exc) or attempt == 2:
                 raise
             page.wait_for_timeout(300)
+
+
+def pdf_words(pdf: bytes | Path) -> str:
+    """The text of a PDF as poppler's pdftotext reads it, runs of white space folded to one."""
+    if shutil.which("pdftotext") is None:
+        missing("pdftotext not installed (Debian: poppler-utils)")
+    data = pdf.read_bytes() if isinstance(pdf, Path) else pdf
+    out = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode("utf-8")
+    return " ".join(out.split())

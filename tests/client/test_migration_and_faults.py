@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from bankkeys.bank.store.models import Certificate, RekeyRequest
 from bankkeys.client.home import ClientHome
 from bankkeys.client.service import ClientService
 from bankkeys.tokens import PinBlocked, SoftwareContainer, WrongPin
-from conftest import missing
+from conftest import pdf_words
 
 OLD, NEW = "2000123456", "3220654321"
 
@@ -93,7 +92,7 @@ def test_migration_from_2000_to_3220_with_swaps(bank: Bank, cli: Cli, tmp_path: 
     assert "распечатайте в 2 экз." in out and "оригинал" in out
     assert "уничтожьте старый смарт-ключ" in out
     (pdf,) = acts.glob("transfer_act-*.pdf")
-    text = pdf_text(pdf)
+    text = pdf_words(pdf)
     assert "АКТ ПРИЕМА-ПЕРЕДАЧИ" in text and "Рутокен ЭЦП 3.0" in text and NEW in text
     cert_serial = bank.ctx.workflow.status(person.signer_id).certificate_serial
     assert cert_serial is not None and cert_serial.upper() in text.replace(" ", "")
@@ -113,15 +112,6 @@ def _last_request(bank: Bank, person: Person) -> int:
             .first()
             or 0
         )
-
-
-def pdf_text(path: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        missing("pdftotext not installed (Debian: poppler-utils)")
-    out = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    return " ".join(out.split())
 
 
 def _service(cli: Cli) -> ClientService:

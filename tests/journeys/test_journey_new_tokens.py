@@ -7,7 +7,6 @@ Rutoken-style serials (2000…/3220…), so the wizard tells the models apart as
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from journey_support import (
 
 from bankkeys.client.home import ClientHome
 from bankkeys.tokens import SoftwareContainer
-from conftest import missing
+from conftest import pdf_words
 
 __all__ = ["cli_home_fixture", "db_fixture"]
 NEW_PIN, NEW_ADMIN = "Novyi-Pin-2026!", "Novyi-Admin-2026#"
@@ -97,17 +96,6 @@ def test_journey_first_key_with_activation_code(db: str, tmp_path: Path, cli_hom
         )
 
 
-def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        missing("pdftotext not installed (Debian: poppler-utils)")
-    path = tmp_path / "transfer-act.pdf"
-    path.write_bytes(pdf)
-    text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    return " ".join(text.split())
-
-
 def _transfer_act(page: Any, ui: Any, person: Person, tmp_path: Path) -> str:
     """Seed 003, step 21: «Просмотреть акт» in the client's UI, then «Распечатан»."""
     act = page.inner_text("#transfer-act")
@@ -119,7 +107,7 @@ def _transfer_act(page: Any, ui: Any, person: Person, tmp_path: Path) -> str:
     assert answer.ok and answer.headers["content-type"] == "application/pdf"
     page.click("#printed-transfer_act")
     assert "(распечатан)" in page.inner_text("#transfer-act")
-    return _pdf_text(answer.body(), tmp_path)
+    return pdf_words(answer.body())
 
 
 def test_journey_migration_rutoken_2_to_3(db: str, tmp_path: Path, cli_home: Path) -> None:

@@ -5,8 +5,6 @@ call, its text names the token and the certificate; other signers get 404."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 from server_support import (
@@ -24,21 +22,10 @@ from sqlalchemy import select
 from test_authorization import add_stranger
 
 from bankkeys.bank.store.models import AuditEvent
-from conftest import missing
+from conftest import pdf_words
 
 __all__ = ["db_kind", "server", "server_factory", "templates"]
 MODEL, SERIAL = "Рутокен ЭЦП 3.0", "3220000777"
-
-
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        missing("pdftotext not installed (Debian: poppler-utils)")
-    path = tmp_path / "act.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    return " ".join(out.split())
 
 
 def _approve(server: RunningServer, rid: int) -> None:
@@ -94,7 +81,7 @@ def test_transfer_act_after_installation_on_a_named_token(
         assert act.status_code == 200 and act.headers["content-type"] == "application/pdf"
         assert c.get(act_url).content == act.content  # deterministic
         cert_serial = view["certificate_serial"]
-        text = pdf_text(act.content, tmp_path)
+        text = pdf_words(act.content)
         assert "АКТ ПРИЕМА-ПЕРЕДАЧИ" in text and MODEL in text and SERIAL in text
         assert cert_serial.upper() in text.replace(" ", "")
         assert "Сидорова" in text
