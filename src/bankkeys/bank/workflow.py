@@ -83,7 +83,7 @@ from datetime import UTC, datetime
 from enum import Enum, StrEnum
 from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, Protocol, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -594,18 +594,15 @@ class CurrentCertificate:
 
 
 _CERTIFICATES_TABLE: Final = cast(Table, Certificate.__table__)
-_VALID_CERTIFICATES: Final = (
-    select(
-        _CERTIFICATES_TABLE.c.id,
-        _CERTIFICATES_TABLE.c.der,
-        _CERTIFICATES_TABLE.c.not_after,
-        _CERTIFICATES_TABLE.c.issued_at,
-        cast(Table, RekeyRequest.__table__).c.state,
-    )
+_REQUESTS_OF_CERTIFICATES: Final = cast(Table, RekeyRequest.__table__).alias("issued_by")
+# The signer's current certificate: valid now, not revoked, and (if the bank issued it) installed
+# by the client; the latest to expire, then the latest issued. One definition for every reader.
+_CURRENT_CERTIFICATE_ID: Final = (
+    select(_CERTIFICATES_TABLE.c.id)
     .select_from(
         _CERTIFICATES_TABLE.outerjoin(
-            cast(Table, RekeyRequest.__table__),
-            cast(Table, RekeyRequest.__table__).c.id == _CERTIFICATES_TABLE.c.request_id,
+            _REQUESTS_OF_CERTIFICATES,
+            _REQUESTS_OF_CERTIFICATES.c.id == _CERTIFICATES_TABLE.c.request_id,
         )
     )
     .where(
@@ -613,23 +610,33 @@ _VALID_CERTIFICATES: Final = (
         _CERTIFICATES_TABLE.c.revoked_at.is_(None),
         _CERTIFICATES_TABLE.c.not_before <= bindparam("now"),
         _CERTIFICATES_TABLE.c.not_after > bindparam("now"),
+        or_(
+            _REQUESTS_OF_CERTIFICATES.c.state.is_(None),
+            _REQUESTS_OF_CERTIFICATES.c.state == str(RequestState.INSTALLED),
+        ),
     )
+    .order_by(
+        _CERTIFICATES_TABLE.c.not_after.desc(),
+        _CERTIFICATES_TABLE.c.issued_at.desc(),
+        _CERTIFICATES_TABLE.c.id.desc(),
+    )
+    .limit(1)
+    .scalar_subquery()
+)
+_CURRENT_CERTIFICATE: Final = select(_CERTIFICATES_TABLE.c.id, _CERTIFICATES_TABLE.c.der).where(
+    _CERTIFICATES_TABLE.c.id == _CURRENT_CERTIFICATE_ID
 )
 
 
 def _current_certificate_row(
     session: Session, signer_id: int, now: datetime
 ) -> CurrentCertificate | None:
-    rows = session.connection().execute(_VALID_CERTIFICATES, {"signer_id": signer_id, "now": now})
-    usable = [
-        (not_after, issued_at, cert_id, der)
-        for cert_id, der, not_after, issued_at, state in rows
-        if state is None or state == RequestState.INSTALLED
-    ]
-    if not usable:
-        return None
-    _not_after, _issued_at, cert_id, der = max(usable, key=lambda u: (u[0], u[1]))
-    return CurrentCertificate(cert_id, der)
+    row = (
+        session.connection()
+        .execute(_CURRENT_CERTIFICATE, {"signer_id": signer_id, "now": now})
+        .first()
+    )
+    return None if row is None else CurrentCertificate(*row)
 
 
 def load_facts(session: Session, signer_id: int, now: datetime) -> SignerFacts:
@@ -745,7 +752,19 @@ class SignerIdentity:
 
 _SIGNERS_TABLE: Final = cast(Table, Signer.__table__)
 _ORGANIZATIONS_TABLE: Final = cast(Table, Organization.__table__)
-_SIGNER_IDENTITY: Final = (
+_REQUESTS_TABLE: Final = cast(Table, RekeyRequest.__table__)
+_OPEN_REQUEST_ID: Final = (
+    select(_REQUESTS_TABLE.c.id)
+    .where(
+        _REQUESTS_TABLE.c.signer_id == bindparam("signer_id"),
+        _REQUESTS_TABLE.c.state.in_([str(s) for s in OPEN_STATES]),
+    )
+    .limit(1)
+    .scalar_subquery()
+)
+# What a submission reads before its checks, in one round trip: who the signer is (with the
+# organization's numbers), any open request, and the current certificate (id and DER).
+_SUBMISSION_CONTEXT: Final = (
     select(
         _SIGNERS_TABLE.c.id,
         _SIGNERS_TABLE.c.surname,
@@ -753,12 +772,15 @@ _SIGNER_IDENTITY: Final = (
         _SIGNERS_TABLE.c.snils,
         _ORGANIZATIONS_TABLE.c.inn,
         _ORGANIZATIONS_TABLE.c.ogrn,
+        _OPEN_REQUEST_ID.label("open_request_id"),
+        _CERTIFICATES_TABLE.c.id.label("certificate_id"),
+        _CERTIFICATES_TABLE.c.der.label("certificate_der"),
     )
     .select_from(
         _SIGNERS_TABLE.join(
             _ORGANIZATIONS_TABLE,
             _ORGANIZATIONS_TABLE.c.id == _SIGNERS_TABLE.c.organization_id,
-        )
+        ).outerjoin(_CERTIFICATES_TABLE, _CERTIFICATES_TABLE.c.id == _CURRENT_CERTIFICATE_ID)
     )
     .where(_SIGNERS_TABLE.c.id == bindparam("signer_id"))
 )
@@ -804,9 +826,6 @@ def _refuse_transfer_act(req: RekeyRequest) -> None:
 # Core statements of the busiest transitions: built once, compiled once (SQLAlchemy's cache),
 # no ORM unit of work for rows the transaction only inserts.
 _DOCUMENTS_TABLE: Final = cast(Table, PrintedDocument.__table__)
-_DOCUMENTS_OF_REQUEST: Final = select(
-    _DOCUMENTS_TABLE.c.kind, _DOCUMENTS_TABLE.c.received_at
-).where(_DOCUMENTS_TABLE.c.request_id == bindparam("request_id"))
 _NEW_DOCUMENT: Final = insert(_DOCUMENTS_TABLE)
 _RECEIVE_DOCUMENTS: Final = (
     update(_DOCUMENTS_TABLE)
@@ -820,25 +839,29 @@ _RECEIVE_DOCUMENTS: Final = (
     )
 )
 _NEW_KEY_SEEN: Final = insert(cast(Table, PublicKeySeen.__table__))
-_REQUESTS_TABLE: Final = cast(Table, RekeyRequest.__table__)
-_OPEN_REQUEST_OF: Final = select(_REQUESTS_TABLE.c.id).where(
-    _REQUESTS_TABLE.c.signer_id == bindparam("signer_id"),
-    _REQUESTS_TABLE.c.state.in_([str(s) for s in OPEN_STATES]),
-)
 _NEW_REQUEST: Final = insert(_REQUESTS_TABLE).returning(_REQUESTS_TABLE.c.id)
+_LOCKED_COLUMNS: Final = (
+    _REQUESTS_TABLE.c.id,
+    _REQUESTS_TABLE.c.signer_id,
+    _REQUESTS_TABLE.c.state,
+    _REQUESTS_TABLE.c.path,
+    _REQUESTS_TABLE.c.subject_json,
+    _REQUESTS_TABLE.c.public_key_info,
+    _REQUESTS_TABLE.c.key_fingerprint,
+)
+
+
 _LOCK_REQUEST: Final = (
-    select(
-        _REQUESTS_TABLE.c.id,
-        _REQUESTS_TABLE.c.signer_id,
-        _REQUESTS_TABLE.c.state,
-        _REQUESTS_TABLE.c.path,
-        _REQUESTS_TABLE.c.subject_json,
-        _REQUESTS_TABLE.c.public_key_info,
-        _REQUESTS_TABLE.c.key_fingerprint,
-    )
+    select(*_LOCKED_COLUMNS)
     .where(_REQUESTS_TABLE.c.id == bindparam("request_id"))
     .with_for_update()
 )
+# Read after the lock is held, in their own statements: under READ COMMITTED a locking SELECT
+# that also joined these rows would see them as of before the wait for the lock (PostgreSQL
+# re-reads only the locked row), and two racing approvals would both count one.
+_DOCUMENTS_OF_REQUEST: Final = select(
+    _DOCUMENTS_TABLE.c.kind, _DOCUMENTS_TABLE.c.received_at
+).where(_DOCUMENTS_TABLE.c.request_id == bindparam("request_id"))
 # SET the columns named in the parameters (besides ``m_id``).
 _MOVE_REQUEST: Final = update(_REQUESTS_TABLE).where(_REQUESTS_TABLE.c.id == bindparam("m_id"))
 _APPROVALS_TABLE: Final = cast(Table, Approval.__table__)
@@ -1270,25 +1293,27 @@ class Workflow:
             ahead = self._inspect_ahead(inspector, signer_id, submitted, now)
 
         def work(session: Session) -> int:
-            found = session.connection().execute(_SIGNER_IDENTITY, {"signer_id": signer_id}).first()
+            found = (
+                session.connection()
+                .execute(_SUBMISSION_CONTEXT, {"signer_id": signer_id, "now": now})
+                .first()
+            )
             if found is None:
                 raise NotFound(f"Владелец сертификата № {signer_id} не найден")
-            signer = SignerIdentity(*found)
-            has_open = (
-                session.connection().execute(_OPEN_REQUEST_OF, {"signer_id": signer_id}).first()
-            )
-            if has_open:
+            signer = SignerIdentity(*found[:6])
+            open_request_id, certificate_id, certificate_der = found[6:]
+            if open_request_id is not None:
                 raise OpenRequestExists(
-                    f"У владельца сертификата уже есть открытый запрос № {has_open[0]}"
+                    f"У владельца сертификата уже есть открытый запрос № {open_request_id}"
                 )
             current = None
             if path.signed_by_current_key:
-                current = _current_certificate_row(session, signer_id, now)
-                if current is None:
+                if certificate_id is None:
                     raise PathNotAllowed(
                         "Нет действующего сертификата: для первого ключа нужен код активации, "
                         "после истечения срока — личное обращение в банк"
                     )
+                current = CurrentCertificate(certificate_id, certificate_der)
             # Signatures and proof of possession, the CMS checked against the current certificate.
             if ahead is not None and current is not None and ahead[0] == current.der:
                 evidence = ahead[1]  # checked against this very certificate just before
