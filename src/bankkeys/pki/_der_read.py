@@ -1,13 +1,15 @@
 """Reading fields straight out of DER: the framing check of a whole input (:func:`check`), a
 value's header, a constructed value's children (both in C, pki/_c), and the few primitive types a
-signature verifier reads (OBJECT IDENTIFIER, INTEGER, OCTET STRING), each checked as X.690 DER
-demands. No objects are built for the parts nobody reads; that is the point (speed), and why
-this exists beside asn1crypto, which the other readers use.
+certificate or request reader needs (OBJECT IDENTIFIER, INTEGER, BOOLEAN, OCTET STRING, BIT STRING,
+the character strings, UTCTime and GeneralizedTime), each checked as X.690 DER demands. No objects
+are built for the parts nobody reads; that is the point (speed), and why this exists beside
+asn1crypto, which the builders use.
 """
 
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from typing import Final
 
 from bankkeys.pki import _der
@@ -15,10 +17,19 @@ from bankkeys.pki.errors import ParseError
 
 SEQUENCE = 0x30
 SET = 0x31
+BOOLEAN = 0x01
 INTEGER = 0x02
+BIT_STRING = 0x03
 OCTET_STRING = 0x04
 NULL = 0x05
 OID = 0x06
+UTF8_STRING = 0x0C
+NUMERIC_STRING = 0x12
+PRINTABLE_STRING = 0x13
+TELETEX_STRING = 0x14
+IA5_STRING = 0x16
+UNIVERSAL_STRING = 0x1C
+BMP_STRING = 0x1E
 UTC_TIME = 0x17
 GENERALIZED_TIME = 0x18
 HIGH_TAG = -1  # a high-tag-number form: nothing a verifier reads uses one
@@ -131,8 +142,9 @@ def _dotted(body: bytes, what: str) -> str:
     return ".".join(str(arc) for arc in head + arcs[1:])
 
 
-def integer(data: bytes, tlv: Tlv, what: str) -> int:
-    expect(tlv, INTEGER, what)
+def integer(data: bytes, tlv: Tlv, what: str, *, tag: int = INTEGER) -> int:
+    """An INTEGER (``tag``: the IMPLICIT tag it goes by)."""
+    expect(tlv, tag, what)
     body = data[tlv.body : tlv.end]
     if not body:
         raise ParseError(f"{what}: пустой INTEGER")
@@ -148,16 +160,112 @@ def octet_string(data: bytes, tlv: Tlv, what: str) -> bytes:
     return data[tlv.body : tlv.end]
 
 
+def boolean(data: bytes, tlv: Tlv, what: str) -> bool:
+    """A BOOLEAN; DER (X.690 11.1) allows only the octets 00 and FF."""
+    expect(tlv, BOOLEAN, what)
+    body = data[tlv.body : tlv.end]
+    if body == b"\xff":
+        return True
+    if body == b"\x00":
+        return False
+    raise ParseError(f"{what}: BOOLEAN записан не по DER")
+
+
+def bit_string(data: bytes, tlv: Tlv, what: str) -> bytes:
+    """The octets of a BIT STRING that holds whole octets (a signature, a key): no unused bits."""
+    expect(tlv, BIT_STRING, what)
+    if tlv.end == tlv.body or data[tlv.body] != 0:
+        raise ParseError(f"{what}: BIT STRING должна быть из целых байтов")
+    return data[tlv.body + 1 : tlv.end]
+
+
+def set_bits(data: bytes, tlv: Tlv, what: str) -> list[int]:
+    """The numbers of the bits set in a BIT STRING of named bits, bit 0 first. The unused bits
+    must be zero (X.690 11.2.1); trailing zero bits are tolerated, as the wild writes them."""
+    expect(tlv, BIT_STRING, what)
+    body = data[tlv.body : tlv.end]
+    if not body or body[0] > 7 or (body[0] and len(body) == 1):
+        raise ParseError(f"{what}: повреждённая BIT STRING")
+    unused = body[0]
+    if unused and body[-1] & ((1 << unused) - 1):
+        raise ParseError(f"{what}: неиспользуемые биты BIT STRING не нулевые")
+    return [
+        index * 8 + bit
+        for index, octet in enumerate(body[1:])
+        if octet
+        for bit in range(8)
+        if octet & (0x80 >> bit)
+    ]
+
+
+# How each character string type is decoded: as asn1crypto decodes it (TeletexString: Windows-1252,
+# as OpenSSL really writes ISO 8859-1 there), so a name reads the same whichever reader saw it.
+_CODECS: Final = {
+    UTF8_STRING: "utf-8",
+    NUMERIC_STRING: "latin-1",
+    PRINTABLE_STRING: "latin-1",
+    TELETEX_STRING: "cp1252",
+    IA5_STRING: "ascii",
+    UNIVERSAL_STRING: "utf-32-be",
+    BMP_STRING: "utf-16-be",
+}
+
+
+def text(data: bytes, tlv: Tlv, tags: frozenset[int], what: str) -> str:
+    """A character string of one of the ``tags`` (primitive: DER has no constructed strings)."""
+    if tlv.tag not in tags:
+        raise ParseError(f"{what}: неожиданный тип строки (тег 0x{tlv.tag & 0xFF:02x})")
+    try:
+        return data[tlv.body : tlv.end].decode(_CODECS[tlv.tag])
+    except UnicodeError:
+        raise ParseError(f"{what}: строка в неверной кодировке") from None
+
+
+def time(data: bytes, tlv: Tlv, what: str, *, generalized: bool | None = None) -> datetime:
+    """A UTCTime or GeneralizedTime in its DER form (X.690 11.7, 11.8; RFC 5280 4.1.2.5): UTC
+    ('Z'), whole seconds, no fraction. ``generalized`` fixes the type for an IMPLICIT tag."""
+    if generalized is None:
+        if tlv.tag not in (UTC_TIME, GENERALIZED_TIME):
+            raise ParseError(f"{what}: ожидалось время (UTCTime или GeneralizedTime)")
+        generalized = tlv.tag == GENERALIZED_TIME
+    body = data[tlv.body : tlv.end]
+    size = 15 if generalized else 13
+    if len(body) != size or body[-1:] != b"Z" or not body[:-1].isdigit():
+        raise ParseError(f"{what}: время не в форме DER (ГГММДДччммссZ): {body!r}")
+    if generalized:
+        year, rest = int(body[:4]), body[4:14]
+    else:
+        year = int(body[:2])
+        year += 2000 if year < 50 else 1900  # RFC 5280 4.1.2.5.1
+        rest = body[2:12]
+    try:
+        return datetime(year, int(rest[0:2]), int(rest[2:4]), int(rest[4:6]), int(rest[6:8]),
+                        int(rest[8:10]), tzinfo=UTC)  # fmt: skip
+    except ValueError:
+        raise ParseError(f"{what}: неверное время {body!r}") from None
+
+
 __all__ = [
+    "BIT_STRING",
+    "BMP_STRING",
+    "BOOLEAN",
     "GENERALIZED_TIME",
+    "IA5_STRING",
     "INTEGER",
     "NULL",
+    "NUMERIC_STRING",
     "OCTET_STRING",
     "OID",
+    "PRINTABLE_STRING",
     "SEQUENCE",
     "SET",
+    "TELETEX_STRING",
+    "UNIVERSAL_STRING",
     "UTC_TIME",
+    "UTF8_STRING",
     "Tlv",
+    "bit_string",
+    "boolean",
     "check",
     "children",
     "contents",
@@ -168,4 +276,7 @@ __all__ = [
     "octet_string",
     "oid",
     "read",
+    "set_bits",
+    "text",
+    "time",
 ]

@@ -8,16 +8,13 @@ SubjectPublicKeyInfo (what the subject proved to hold), and signed by the issuer
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from bankkeys.pki import _asn1
+from bankkeys.pki import _asn1, _x509_read
 from bankkeys.pki._asn1 import core, keys, x509
 from bankkeys.pki._common import (
-    algorithm_oid,
-    aware,
     check_serial,
     extension,
     key_identifier,
@@ -27,15 +24,14 @@ from bankkeys.pki._common import (
     utc,
     x509_time,
 )
-from bankkeys.pki.errors import InvalidInput, ParseError
+from bankkeys.pki.errors import InvalidInput
 from bankkeys.pki.keys import (
     decode_public_key_info,
     is_pem,
     pem_decode,
     pem_encode,
-    public_key_from_asn1,
 )
-from bankkeys.pki.names import Name, name_from_asn1, name_to_asn1
+from bankkeys.pki.names import Name, name_to_asn1
 from bankkeys.pki.signer import KeySpec, Signer
 from bankkeys.pki.verify import verify_with_key
 
@@ -305,112 +301,48 @@ def load_der(data: bytes | str, label: str) -> bytes:
 
 
 def parse_certificate(data: bytes | str) -> Certificate:
-    """Parse a certificate (DER or PEM); any defect is a ParseError. Signature not checked."""
+    """Parse a certificate (DER or PEM); any defect is a ParseError. Signature not checked.
+
+    Read straight from the DER (:mod:`bankkeys.pki._x509_read`): the bank parses one with every
+    re-key request.
+    """
     der = load_der(data, "CERTIFICATE")
-    cert = _asn1.load(x509.Certificate, der, "сертификат")
-    what = "сертификат"
-    with _asn1.guarded(what):
-        tbs = cert["tbs_certificate"]
-        sig_oid = algorithm_oid(cert["signature_algorithm"], what)
-        if algorithm_oid(tbs["signature"], what) != sig_oid:
-            raise ParseError("сертификат: алгоритм подписи в теле и снаружи различается")
-        version = tbs["version"].native
-        if version not in ("v1", "v2", "v3"):
-            raise ParseError(f"сертификат: неизвестная версия {version}")
-        serial = tbs["serial_number"].native
-        spec, public = public_key_from_asn1(tbs["subject_public_key_info"])
-        ext = read_extensions(tbs["extensions"], what)
-        signature = cert["signature_value"].native
-        validity = tbs["validity"]
-        return Certificate(
-            der=der,
-            version=int(version[1:]),
-            serial=serial,
-            signature_algorithm_oid=sig_oid,
-            issuer=name_from_asn1(tbs["issuer"]),
-            subject=name_from_asn1(tbs["subject"]),
-            not_before=aware(validity["not_before"].native),
-            not_after=aware(validity["not_after"].native),
-            key_spec=spec,
-            public_key=public,
-            public_key_info=_asn1.dump(tbs["subject_public_key_info"]),
-            tbs=_asn1.dump(tbs),
-            signature=signature,
-            issuer_der=_asn1.dump(tbs["issuer"]),
-            subject_der=_asn1.dump(tbs["subject"]),
-            **ext,
-        )
-
-
-def read_extensions(extensions: Any, what: str) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    critical: set[str] = set()
-    for item in extensions:
-        oid = item["extn_id"].dotted
-        if oid in values:
-            raise ParseError(f"{what}: расширение {oid} повторяется")
-        values[oid] = item["extn_value"].parsed
-        if item["critical"].native:
-            critical.add(oid)
-
-    def native(oid: str) -> Any:
-        value = values.get(oid)
-        return None if value is None else value.native
-
-    basic = native("2.5.29.19")
-    usage = native("2.5.29.15")
-    eku = values.get("2.5.29.37")
-    aki = native("2.5.29.35")
-    policies = native("2.5.29.32") or []
-    crl_urls = [
-        name
-        for point in native("2.5.29.31") or []
-        if point["distribution_point"] is not None and isinstance(point["distribution_point"], list)
-        for name in point["distribution_point"]
-        if isinstance(name, str)
-    ]
-    aia = native("1.3.6.1.5.5.7.1.1") or []
-    issuer_tool = native(_asn1.ISSUER_SIGN_TOOL)
-    period = native("2.5.29.16")
-    alt = native("2.5.29.17") or []
-    return {
-        "is_ca": bool(basic and basic["ca"]),
-        "path_length": basic["path_len_constraint"] if basic else None,
-        "has_basic_constraints": basic is not None,
-        "key_usage": frozenset(usage) if usage is not None else None,
-        "extended_key_usage": (
-            tuple(purpose.dotted for purpose in eku) if eku is not None else None
-        ),
-        "subject_key_id": native("2.5.29.14"),
-        "authority_key_id": aki["key_identifier"] if aki else None,
-        "policies": tuple(_dotted(p["policy_identifier"]) for p in policies),
-        "crl_urls": tuple(crl_urls),
-        "ocsp_urls": tuple(_access(aia, "ocsp")),
-        "ca_issuer_urls": tuple(_access(aia, "ca_issuers")),
-        "subject_sign_tool": native(_asn1.SUBJECT_SIGN_TOOL),
-        "issuer_sign_tool": IssuerSignTool(**issuer_tool) if issuer_tool else None,
-        "private_key_usage_period": (
-            (period["not_before"], period["not_after"]) if period is not None else None
-        ),
-        "alt_emails": tuple(v for v in alt if isinstance(v, str) and "@" in v),
-        "critical_extensions": frozenset(critical),
-        "unknown_critical_extensions": frozenset(critical - KNOWN_EXTENSIONS),
-    }
-
-
-_POLICY_NAMES: Final = {"any_policy": "2.5.29.32.0"}
-
-
-def _dotted(policy: str) -> str:
-    return _POLICY_NAMES.get(policy, policy)
-
-
-def _access(aia: Iterable[Any], method: str) -> list[str]:
-    return [
-        entry["access_location"]
-        for entry in aia
-        if entry["access_method"] == method and isinstance(entry["access_location"], str)
-    ]
+    fields = _x509_read.read_certificate(der)
+    ext = fields.extensions
+    return Certificate(
+        der=der,
+        version=fields.version,
+        serial=fields.serial,
+        signature_algorithm_oid=fields.signature_algorithm_oid,
+        issuer=fields.issuer,
+        subject=fields.subject,
+        not_before=fields.not_before,
+        not_after=fields.not_after,
+        key_spec=fields.key_spec,
+        public_key=fields.public_key,
+        public_key_info=fields.public_key_info,
+        tbs=fields.tbs,
+        signature=fields.signature,
+        issuer_der=fields.issuer_der,
+        subject_der=fields.subject_der,
+        is_ca=ext.is_ca,
+        path_length=ext.path_length,
+        has_basic_constraints=ext.has_basic_constraints,
+        key_usage=ext.key_usage,
+        extended_key_usage=ext.extended_key_usage,
+        subject_key_id=ext.subject_key_id,
+        authority_key_id=ext.authority_key_id,
+        policies=ext.policies,
+        crl_urls=ext.crl_urls,
+        ocsp_urls=ext.ocsp_urls,
+        ca_issuer_urls=ext.ca_issuer_urls,
+        subject_sign_tool=ext.subject_sign_tool,
+        issuer_sign_tool=IssuerSignTool(*ext.issuer_sign_tool) if ext.issuer_sign_tool else None,
+        private_key_usage_period=ext.private_key_usage_period,
+        alt_emails=ext.alt_emails,
+        critical_extensions=ext.critical,
+        unknown_critical_extensions=ext.critical - KNOWN_EXTENSIONS,
+    )
 
 
 def names_match(a_der: bytes, b_der: bytes) -> bool:

@@ -14,6 +14,7 @@ from typing import Any, Final
 from asn1crypto import parser as asn1_parser
 
 from bankkeys.pki import _asn1
+from bankkeys.pki import _der_read as der_read
 from bankkeys.pki._asn1 import core, x509
 from bankkeys.pki.errors import InvalidInput, ParseError
 
@@ -142,25 +143,120 @@ def _encode_value(field: str, value: str) -> Any:
 
 
 def name_from_asn1(value: Any) -> Name:
-    """A :class:`Name` from a parsed asn1crypto ``Name``; multi-valued RDNs are flattened."""
+    """A :class:`Name` from a parsed asn1crypto ``Name`` (the CRL reader's), read from its DER."""
+    with _asn1.guarded("имя (Name)"):
+        der = _asn1.dump(value)
+    return name_from_der(der)
+
+
+# Attribute value types as the reference ASN.1 schema (X.520 and the FSB rules, as asn1crypto
+# declares them) has them: which string tags each attribute admits. Attributes of any other type
+# are read by asn1crypto (see _attribute_by_asn1).
+_DIRECTORY_STRING: Final = frozenset(
+    {
+        der_read.TELETEX_STRING,
+        der_read.PRINTABLE_STRING,
+        der_read.UNIVERSAL_STRING,
+        der_read.UTF8_STRING,
+        der_read.BMP_STRING,
+        der_read.IA5_STRING,  # not in X.520, but written by some CAs and accepted by asn1crypto
+    }
+)
+_DIRECTORY_STRING_OIDS: Final = frozenset(
+    {
+        *(
+            f"2.5.4.{n}"
+            for n in (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 17, 41, 42, 43, 44, 46, 65, 97)
+        ),
+        "1.3.6.1.4.1.311.60.2.1.1",  # jurisdiction locality (EV)
+        "1.3.6.1.4.1.311.60.2.1.2",  # jurisdiction state or province (EV)
+        "1.3.6.1.4.1.311.60.2.1.3",  # jurisdiction country (EV)
+        "0.9.2342.19200300.100.1.1",  # userId
+        "0.2.262.1.10.7.20",  # nameDistinguisher
+    }
+)
+_NUMERIC_OIDS: Final = frozenset({_asn1.OGRN, _asn1.OGRNIP, _asn1.INNLE, _asn1.INN, _asn1.SNILS})
+_NUMERIC: Final = frozenset({der_read.NUMERIC_STRING})
+_EMAIL_OID: Final = "1.2.840.113549.1.9.1"
+# PKCS#9 says IA5String; UTF8String and PrintableString are met in the wild (asn1crypto takes them).
+_EMAIL: Final = frozenset({der_read.IA5_STRING, der_read.UTF8_STRING, der_read.PRINTABLE_STRING})
+
+
+def name_from_der(der: bytes) -> Name:
+    """A Name from its DER; any defect is a ParseError."""
+    what = "имя (Name)"
+    der_read.check(der, what)
+    return name_of(bytes(der), der_read.read(der, 0, len(der), what))
+
+
+def name_of(data: bytes, tlv: der_read.Tlv) -> Name:
+    """The :class:`Name` of the Name at ``tlv`` in already framing-checked ``data``."""
+    return _name(data[tlv.start : tlv.end])
+
+
+@functools.lru_cache(maxsize=4096)
+def _name(der: bytes) -> Name:
+    # Names repeat (the issuer of every certificate is the CA): each is read once.
     found: dict[str, str] = {}
     other: list[tuple[str, str]] = []
-    with _asn1.guarded("имя (Name)"):
-        for rdn in value.chosen:
-            for atv in rdn:
-                oid = atv["type"].dotted
-                text = atv["value"].native
-                if not isinstance(text, str):
-                    text = _text_of_unknown(atv["value"])
-                field = _BY_OID.get(oid)
-                if field is None or field in found:
-                    other.append((oid, text))
-                else:
-                    found[field] = text
+    for oid, text in attributes_of(der, der_read.read(der, 0, len(der), "имя (Name)")):
+        field = _BY_OID.get(oid)
+        if field is None or field in found:
+            other.append((oid, text))
+        else:
+            found[field] = text
     try:
         return Name(**found, other=tuple(other))
     except InvalidInput as exc:
         raise ParseError(f"имя (Name): {exc}") from None
+
+
+def attributes_of(data: bytes, tlv: der_read.Tlv) -> list[tuple[str, str]]:
+    """The ``(dotted OID, text)`` of every attribute of a Name, in order; multi-valued RDNs are
+    flattened. A value that is no string is kept as ``#`` and the hex of its DER."""
+    r = der_read
+    what = "имя (Name)"
+    result = []
+    for rdn in r.children(data, r.expect(tlv, r.SEQUENCE, what), what):
+        for atv in r.children(data, r.expect(rdn, r.SET, what), what):
+            parts = r.children(data, r.expect(atv, r.SEQUENCE, what), what)
+            if len(parts) != 2:
+                raise ParseError(f"{what}: атрибут из {len(parts)} полей")
+            oid = r.oid(data, parts[0], what)
+            value = parts[1]
+            if oid in _DIRECTORY_STRING_OIDS:
+                text = r.text(data, value, _DIRECTORY_STRING, what)
+            elif oid in _NUMERIC_OIDS:
+                text = r.text(data, value, _NUMERIC, what)
+            elif oid == _EMAIL_OID:
+                if value.tag not in _EMAIL:
+                    raise ParseError(f"{what}: адрес электронной почты не строкой IA5String")
+                text = email_text(r.contents(data, value), what)
+            else:
+                text = _attribute_by_asn1(r.encoding(data, atv))
+            result.append((oid, text))
+    return result
+
+
+def email_text(raw: bytes, what: str) -> str:
+    """An e-mail address as asn1crypto reads one: the mailbox as Windows-1252, the host as IDNA."""
+    mailbox, at, host = raw.rpartition(b"@")
+    try:
+        if not at:
+            return raw.decode("cp1252")
+        return mailbox.decode("cp1252") + "@" + host.decode("idna")
+    except UnicodeError:
+        raise ParseError(f"{what}: адрес электронной почты в неверной кодировке") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _attribute_by_asn1(der: bytes) -> str:
+    # Attribute types outside the table above (a telephone number, a domain component, an
+    # unregistered OID) are rare: asn1crypto reads them, with its rules for each type.
+    atv = _asn1.load(x509.NameTypeAndValue, der, "имя (Name)")
+    with _asn1.guarded("имя (Name)"):
+        text = atv["value"].native
+        return text if isinstance(text, str) else _text_of_unknown(atv["value"])
 
 
 def _text_of_unknown(value: Any) -> str:
@@ -171,8 +267,3 @@ def _text_of_unknown(value: Any) -> str:
 def name_to_der(name: Name) -> bytes:
     """DER of a Name."""
     return _name_der(name)
-
-
-def name_from_der(der: bytes) -> Name:
-    """A Name from its DER."""
-    return name_from_asn1(_asn1.load(x509.Name, der, "имя (Name)"))

@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bankkeys.pki import _asn1
+from bankkeys.pki import _asn1, _x509_read
 from bankkeys.pki._asn1 import core, csr, keys, x509
-from bankkeys.pki._common import algorithm_oid, extension, signature_algorithm
-from bankkeys.pki.certificates import KEY_USAGES, IssuerSignTool, load_der, read_extensions
+from bankkeys.pki._common import extension, signature_algorithm
+from bankkeys.pki.certificates import KEY_USAGES, load_der
 from bankkeys.pki.errors import InvalidInput, ParseError
-from bankkeys.pki.keys import pem_encode, public_key_from_asn1
-from bankkeys.pki.names import Name, name_from_asn1, name_to_asn1
+from bankkeys.pki.keys import pem_encode
+from bankkeys.pki.names import Name, name_to_asn1
 from bankkeys.pki.signer import KeySpec, Signer
 from bankkeys.pki.verify import verify_with_key
 
@@ -98,42 +98,32 @@ def build_request(
 
 
 def parse_request(data: bytes | str) -> CertificationRequest:
-    """Parse a PKCS#10 request (DER or PEM); any defect is a ParseError."""
+    """Parse a PKCS#10 request (DER or PEM); any defect is a ParseError.
+
+    Read straight from the DER (:mod:`bankkeys.pki._x509_read`): the bank parses one with every
+    re-key request.
+    """
     der = load_der(data, "CERTIFICATE REQUEST")
-    what = "запрос на сертификат (PKCS#10)"
-    request = _asn1.load(csr.CertificationRequest, der, what)
-    with _asn1.guarded(what):
-        info = request["certification_request_info"]
-        if info["version"].native != "v1":
-            raise ParseError(f"{what}: неизвестная версия")
-        spec, public = public_key_from_asn1(info["subject_pk_info"])
-        requested: list[Any] = []
-        for attribute in info["attributes"]:
-            if attribute["type"].native == "extension_request":
-                values = attribute["values"]
-                if len(values) != 1:
-                    raise ParseError(f"{what}: extensionRequest должен иметь одно значение")
-                requested.extend(values[0])
-        ext = read_extensions(requested, what)
-        issuer_tool: IssuerSignTool | None = ext["issuer_sign_tool"]
-        if issuer_tool is not None:
-            raise ParseError(f"{what}: issuerSignTool в запросе недопустим")
-        return CertificationRequest(
-            der=der,
-            subject=name_from_asn1(info["subject"]),
-            key_spec=spec,
-            public_key=public,
-            public_key_info=_asn1.dump(info["subject_pk_info"]),
-            signature_algorithm_oid=algorithm_oid(request["signature_algorithm"], what),
-            key_usage=ext["key_usage"],
-            extended_key_usage=ext["extended_key_usage"],
-            subject_sign_tool=ext["subject_sign_tool"],
-            alt_emails=ext["alt_emails"],
-            policies=ext["policies"],
-            requested_extensions=frozenset(item["extn_id"].dotted for item in requested),
-            tbs=_asn1.dump(info),
-            signature=request["signature"].native,
-        )
+    fields = _x509_read.read_request(der)
+    ext = fields.extensions
+    if ext.issuer_sign_tool is not None:
+        raise ParseError("запрос на сертификат (PKCS#10): issuerSignTool в запросе недопустим")
+    return CertificationRequest(
+        der=der,
+        subject=fields.subject,
+        key_spec=fields.key_spec,
+        public_key=fields.public_key,
+        public_key_info=fields.public_key_info,
+        signature_algorithm_oid=fields.signature_algorithm_oid,
+        key_usage=ext.key_usage,
+        extended_key_usage=ext.extended_key_usage,
+        subject_sign_tool=ext.subject_sign_tool,
+        alt_emails=ext.alt_emails,
+        policies=ext.policies,
+        requested_extensions=ext.present,
+        tbs=fields.tbs,
+        signature=fields.signature,
+    )
 
 
 def verify_request(request: CertificationRequest) -> None:
