@@ -10,6 +10,7 @@ Encodings that DER forbids are refused even where asn1crypto lets them pass.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -372,6 +373,19 @@ def test_foreign_shapes_give_the_expected_values() -> None:
         "BMP Тест", "Universal Тест", "Teletex é")  # fmt: skip
     assert odd.email == "mail@bank.example"
     assert ("1.2.3.4.5", "неизвестный") in odd.other and ("1.2.3.4.6", "#020105") in odd.other
+
+
+@pytest.mark.parametrize("first", range(256), ids=lambda v: f"{v:02x}")
+def test_unknown_extension_values_of_any_tag(first: int) -> None:
+    # An extension nobody knows is only framed; asn1crypto still refused some tags there.
+    for tail in (b"", b"\x22", b"\x81\x01"):
+        if (first & 0x1F == 0x1F) != bool(tail):
+            continue
+        for body in (b"", b"\x05\x00"):
+            value = bytes([first]) + tail + tlv(0x04, body)[1:]
+            der = with_extensions(extension("1.2.3.4.99", value))
+            with contextlib.suppress(ParseError):
+                assert_certificate_as_judged(der)
 
 
 def _patched(der: bytes, old: bytes, new: bytes) -> bytes:

@@ -232,15 +232,17 @@ def time(data: bytes, tlv: Tlv, what: str, *, generalized: bool | None = None) -
     size = 15 if generalized else 13
     if len(body) != size or body[-1:] != b"Z" or not body[:-1].isdigit():
         raise ParseError(f"{what}: время не в форме DER (ГГММДДччммссZ): {body!r}")
-    if generalized:
-        year, rest = int(body[:4]), body[4:14]
-    else:
-        year = int(body[:2])
+    # One integer conversion for all the digits, then split: cheaper than six.
+    number = int(body[:-1])
+    number, second = divmod(number, 100)
+    number, minute = divmod(number, 100)
+    number, hour = divmod(number, 100)
+    number, day = divmod(number, 100)
+    year, month = divmod(number, 100)
+    if not generalized:
         year += 2000 if year < 50 else 1900  # RFC 5280 4.1.2.5.1
-        rest = body[2:12]
     try:
-        return datetime(year, int(rest[0:2]), int(rest[2:4]), int(rest[4:6]), int(rest[6:8]),
-                        int(rest[8:10]), tzinfo=UTC)  # fmt: skip
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError:
         raise ParseError(f"{what}: неверное время {body!r}") from None
 

@@ -317,6 +317,10 @@ def _extension_value(oid: str, value: bytes, what: str) -> Any:
     spec = x509.Extension._oid_specs.get(x509.ExtensionId._map.get(oid))
     if spec is not None:  # a type asn1crypto knows (nameConstraints...): checked as it checks it
         _asn1.load(spec, value, what)
+    elif tlv.tag == r.HIGH_TAG or tlv.tag & 0x1F in (0, 14, 15):
+        # An unknown extension's value was always read as a generic ASN.1 value, and refused
+        # when its tag number (of any class) names no universal type: so it still is.
+        raise ParseError(f"{what}: значение с неизвестным тегом")
     return None
 
 
