@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Final, Literal
 
 from asn1crypto import algos, cms, core, crl, csr, keys, tsp, x509
 
+from bankkeys.pki import _der_write
 from bankkeys.pki.errors import InvalidInput, ParseError, PkiError, UnsupportedAlgorithm
 
 # --- OIDs (RFC 9215, RFC 9337, FNS/FSB qualified-certificate rules) --------------------------
@@ -200,11 +201,7 @@ class _Guard:
 
 def set_of_der(contents: bytes) -> bytes:
     """The DER of a SET OF whose (already DER) contents are ``contents``."""
-    size = len(contents)
-    if size < 0x80:
-        return b"\x31" + bytes([size]) + contents
-    octets = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return b"\x31" + bytes([0x80 | len(octets)]) + octets + contents
+    return _der_write.set_of_contents(contents)
 
 
 def dump(value: Any) -> bytes:

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from bankkeys.pki import _asn1, _x509_read
-from bankkeys.pki._asn1 import core, keys, x509
+from bankkeys.pki import _der_write as _der
+from bankkeys.pki._asn1 import x509
 from bankkeys.pki._common import (
     check_serial,
-    extension,
     key_identifier,
     random_serial,
-    signature_algorithm,
-    uri,
+    signature_algorithm_der,
+    uri_der,
     utc,
-    x509_time,
 )
 from bankkeys.pki.errors import InvalidInput
 from bankkeys.pki.keys import (
@@ -31,7 +30,7 @@ from bankkeys.pki.keys import (
     pem_decode,
     pem_encode,
 )
-from bankkeys.pki.names import Name, name_to_asn1
+from bankkeys.pki.names import Name, email_octets, name_to_der
 from bankkeys.pki.signer import KeySpec, Signer
 from bankkeys.pki.verify import verify_with_key
 
@@ -155,6 +154,44 @@ class Certificate:
 
 
 # --- building ------------------------------------------------------------------------------
+#
+# The DER is written directly (pki._der_write), field by field in RFC 5280 order; nothing is
+# built as asn1crypto objects. The bytes are those the asn1crypto-based builder wrote
+# (tests/pki/test_certificate_builder.py keeps it as the oracle).
+
+_VERSION_3: Final = _der.explicit(0, _der.integer(2))
+
+# RFC 5280 4.2.1.3 KeyUsage bit numbers.
+_KEY_USAGE_BITS: Final = {
+    "digital_signature": 0,
+    "non_repudiation": 1,
+    "key_encipherment": 2,
+    "data_encipherment": 3,
+    "key_agreement": 4,
+    "key_cert_sign": 5,
+    "crl_sign": 6,
+    "encipher_only": 7,
+    "decipher_only": 8,
+}
+# asn1crypto's names of key purposes and policies ("client_auth", "any_policy") are accepted
+# beside dotted OIDs, as they were when asn1crypto encoded the extensions.
+_KEY_PURPOSES: Final = {name: oid for oid, name in x509.KeyPurposeId._map.items()}
+_POLICIES: Final = {name: oid for oid, name in x509.PolicyIdentifier._map.items()}
+
+_SUBJECT_KEY_ID: Final = _der.oid("2.5.29.14")
+_KEY_USAGE: Final = _der.oid("2.5.29.15")
+_PRIVATE_KEY_USAGE_PERIOD: Final = _der.oid("2.5.29.16")
+_SUBJECT_ALT_NAME: Final = _der.oid("2.5.29.17")
+_BASIC_CONSTRAINTS: Final = _der.oid("2.5.29.19")
+_CRL_DISTRIBUTION_POINTS: Final = _der.oid("2.5.29.31")
+_CERTIFICATE_POLICIES: Final = _der.oid("2.5.29.32")
+_AUTHORITY_KEY_ID: Final = _der.oid("2.5.29.35")
+_EXTENDED_KEY_USAGE: Final = _der.oid("2.5.29.37")
+_AUTHORITY_INFO_ACCESS: Final = _der.oid("1.3.6.1.5.5.7.1.1")
+_OCSP: Final = _der.oid("1.3.6.1.5.5.7.48.1")
+_CA_ISSUERS: Final = _der.oid("1.3.6.1.5.5.7.48.2")
+_SUBJECT_SIGN_TOOL: Final = _der.oid(_asn1.SUBJECT_SIGN_TOOL)
+_ISSUER_SIGN_TOOL: Final = _der.oid(_asn1.ISSUER_SIGN_TOOL)
 
 
 def build_certificate(
@@ -169,17 +206,18 @@ def build_certificate(
     ``subject_public_key_info`` must be the signer's own key.
     """
     decode_public_key_info(subject_public_key_info)  # validates the key before it is certified
+    spki = bytes(subject_public_key_info)
     if issuer_certificate is None:
-        if subject_public_key_info != issuer_signer.public_key_info:
+        if spki != issuer_signer.public_key_info:
             raise InvalidInput(
                 "самоподписанный сертификат: ключ субъекта не совпадает с ключом подписи"
             )
-        issuer_name = name_to_asn1(template.subject)
-        authority_key_id = key_identifier(subject_public_key_info)
+        issuer_name = name_to_der(template.subject)
+        authority_key_id = key_identifier(spki)
     else:
         if issuer_certificate.public_key_info != issuer_signer.public_key_info:
             raise InvalidInput("ключ подписи не соответствует сертификату издателя")
-        issuer_name = x509.Name.load(issuer_certificate.subject_der)
+        issuer_name = issuer_certificate.subject_der  # copied as it is: RFC 5280 7.1 matching
         authority_key_id = issuer_certificate.subject_key_id or key_identifier(
             issuer_certificate.public_key_info
         )
@@ -189,32 +227,31 @@ def build_certificate(
     if not_after <= not_before:
         raise InvalidInput("срок действия: notAfter должен быть позже notBefore")
     serial = check_serial(template.serial if template.serial is not None else random_serial())
-    algorithm = signature_algorithm(issuer_signer)
-    tbs = x509.TbsCertificate(
-        {
-            "version": "v3",
-            "serial_number": serial,
-            "signature": algorithm,
-            "issuer": issuer_name,
-            "validity": {"not_before": x509_time(not_before), "not_after": x509_time(not_after)},
-            "subject": name_to_asn1(template.subject),
-            "subject_public_key_info": keys.PublicKeyInfo.load(subject_public_key_info),
-            "extensions": _extensions(template, subject_public_key_info, authority_key_id),
-        }
+    algorithm = signature_algorithm_der(issuer_signer)
+    validity = _der.sequence(_der.x509_time(not_before), _der.x509_time(not_after))
+    tbs = _der.sequence(
+        _VERSION_3,
+        _der.integer(serial),
+        algorithm,
+        issuer_name,
+        validity,
+        name_to_der(template.subject),
+        spki,
+        _der.explicit(3, _extensions(template, spki, authority_key_id)),
     )
-    tbs_der = _asn1.dump(tbs)
-    signature = issuer_signer.sign(tbs_der)
-    cert = x509.Certificate(
-        {
-            "tbs_certificate": x509.TbsCertificate.load(tbs_der),
-            "signature_algorithm": algorithm,
-            "signature_value": signature,
-        }
-    )
-    return _asn1.dump(cert)
+    signature = issuer_signer.sign(tbs)
+    return _der.sequence(tbs, algorithm, _der.bit_string(signature))
 
 
-def _extensions(template: CertificateTemplate, spki: bytes, authority_key_id: bytes) -> list[Any]:
+def _extension(extn_id: bytes, value: bytes, *, critical: bool = False) -> bytes:
+    # critical is DEFAULT FALSE: DER leaves it out unless it is TRUE.
+    if critical:
+        return _der.sequence(extn_id, _der.boolean(True), _der.octet_string(value))
+    return _der.sequence(extn_id, _der.octet_string(value))
+
+
+def _extensions(template: CertificateTemplate, spki: bytes, authority_key_id: bytes) -> bytes:
+    """The Extensions SEQUENCE OF, checking the template as it goes."""
     unknown = template.key_usage - KEY_USAGES
     if unknown:
         raise InvalidInput(f"неизвестные назначения ключа: {sorted(unknown)}")
@@ -225,42 +262,45 @@ def _extensions(template: CertificateTemplate, spki: bytes, authority_key_id: by
     if template.path_length is not None and (not template.is_ca or template.path_length < 0):
         raise InvalidInput("pathLenConstraint допустим только для УЦ и не меньше нуля")
     result = [
-        extension("key_identifier", core.OctetString(key_identifier(spki))),
-        extension("authority_key_identifier", {"key_identifier": authority_key_id}),
+        _extension(_SUBJECT_KEY_ID, _der.octet_string(key_identifier(spki))),
+        _extension(
+            _AUTHORITY_KEY_ID, _der.sequence(_der.implicit(0, _der.octet_string(authority_key_id)))
+        ),
     ]
     if template.is_ca:
-        constraints: dict[str, Any] = {"ca": True}
+        constraints = [_der.boolean(True)]
         if template.path_length is not None:
-            constraints["path_len_constraint"] = template.path_length
-        result.append(extension("basic_constraints", constraints, critical=True))
+            constraints.append(_der.integer(template.path_length))
+        result.append(_extension(_BASIC_CONSTRAINTS, _der.sequence(*constraints), critical=True))
     if template.key_usage:
-        result.append(extension("key_usage", set(template.key_usage), critical=True))
+        bits = _der.named_bits(_KEY_USAGE_BITS[usage] for usage in template.key_usage)
+        result.append(_extension(_KEY_USAGE, bits, critical=True))
     if template.extended_key_usage:
-        result.append(extension("extended_key_usage", list(template.extended_key_usage)))
+        purposes = (_der.oid(_KEY_PURPOSES.get(p, p)) for p in template.extended_key_usage)
+        result.append(_extension(_EXTENDED_KEY_USAGE, _der.sequence_of(purposes)))
     if template.subject.email is not None:
         # RFC 5280 4.1.2.6: an e-mail address in the subject MUST also be an rfc822Name in SAN.
-        alt = [x509.GeneralName(name="rfc822_name", value=template.subject.email)]
-        result.append(extension("subject_alt_name", alt))
+        email = _der.implicit(1, _der.ia5_string(email_octets(template.subject.email)))
+        result.append(_extension(_SUBJECT_ALT_NAME, _der.sequence(email)))
     if template.policies:
-        result.append(
-            extension("certificate_policies", [{"policy_identifier": p} for p in template.policies])
-        )
+        policies = (_der.sequence(_der.oid(_POLICIES.get(p, p))) for p in template.policies)
+        result.append(_extension(_CERTIFICATE_POLICIES, _der.sequence_of(policies)))
     if template.crl_urls:
+        # DistributionPoint { distributionPoint [0] { fullName [0] GeneralNames } }: the outer
+        # tag is explicit (DistributionPointName is a CHOICE), the inner one implicit.
         points = [
-            {"distribution_point": x509.DistributionPointName(name="full_name", value=[uri(u)])}
+            _der.sequence(_der.explicit(0, _der.implicit(0, _der.sequence(uri_der(u)))))
             for u in template.crl_urls
         ]
-        result.append(extension("crl_distribution_points", points))
-    access = [{"access_method": "ocsp", "access_location": uri(u)} for u in template.ocsp_urls]
-    access += [
-        {"access_method": "ca_issuers", "access_location": uri(u)} for u in template.ca_issuer_urls
-    ]
+        result.append(_extension(_CRL_DISTRIBUTION_POINTS, _der.sequence_of(points)))
+    access = [_der.sequence(_OCSP, uri_der(u)) for u in template.ocsp_urls]
+    access += [_der.sequence(_CA_ISSUERS, uri_der(u)) for u in template.ca_issuer_urls]
     if access:
-        result.append(extension("authority_information_access", access))
+        result.append(_extension(_AUTHORITY_INFO_ACCESS, _der.sequence_of(access)))
     if template.subject_sign_tool is not None:
         if not 1 <= len(template.subject_sign_tool) <= 200:
             raise InvalidInput("subjectSignTool: от 1 до 200 символов")
-        result.append(extension("subject_sign_tool", core.UTF8String(template.subject_sign_tool)))
+        result.append(_extension(_SUBJECT_SIGN_TOOL, _der.utf8_string(template.subject_sign_tool)))
     if template.issuer_sign_tool is not None:
         tool = template.issuer_sign_tool
         limits = (
@@ -271,23 +311,18 @@ def _extensions(template: CertificateTemplate, spki: bytes, authority_key_id: by
         )
         if any(not 1 <= len(text) <= limit for text, limit in limits):
             raise InvalidInput("issuerSignTool: строки от 1 до 200 (сертификаты — до 100) символов")
-        value = _asn1.IssuerSignTool(
-            {
-                "sign_tool": tool.sign_tool,
-                "ca_tool": tool.ca_tool,
-                "sign_tool_cert": tool.sign_tool_cert,
-                "ca_tool_cert": tool.ca_tool_cert,
-            }
-        )
-        result.append(extension("issuer_sign_tool", value))
+        value = _der.sequence(*(_der.utf8_string(text) for text, _limit in limits))
+        result.append(_extension(_ISSUER_SIGN_TOOL, value))
     if template.private_key_usage_period is not None:
         start, end = (utc(t) for t in template.private_key_usage_period)
         if end <= start:
             raise InvalidInput("privateKeyUsagePeriod: конец раньше начала")
-        result.append(
-            extension("private_key_usage_period", {"not_before": start, "not_after": end})
+        period = _der.sequence(
+            _der.implicit(0, _der.generalized_time(start)),
+            _der.implicit(1, _der.generalized_time(end)),
         )
-    return result
+        result.append(_extension(_PRIVATE_KEY_USAGE_PERIOD, period))
+    return _der.sequence_of(result)
 
 
 # --- parsing -------------------------------------------------------------------------------

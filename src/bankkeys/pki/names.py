@@ -11,10 +11,9 @@ import functools
 from dataclasses import dataclass, fields
 from typing import Any, Final
 
-from asn1crypto import parser as asn1_parser
-
 from bankkeys.pki import _asn1
 from bankkeys.pki import _der_read as der_read
+from bankkeys.pki import _der_write as _der
 from bankkeys.pki._asn1 import core, x509
 from bankkeys.pki.errors import InvalidInput, ParseError
 
@@ -108,38 +107,72 @@ def name_to_asn1(name: Name) -> Any:
 
 @functools.lru_cache(maxsize=1024)
 def _name_der(name: Name) -> bytes:
-    # Each RDN holds exactly one attribute, so its DER SET OF needs no sorting: the attributes
-    # are encoded one by one and wrapped with asn1crypto's own header encoder. Building the
-    # nested asn1crypto objects instead re-encodes the growing sequence on every append.
-    attributes = [
-        x509.NameTypeAndValue({"type": attr, "value": _encode_value(field, value)})
-        for field, attr, _oid in _ATTRIBUTES
+    # Written straight to DER. Each RDN holds exactly one attribute, so its SET OF needs no
+    # sorting.
+    rdns = [
+        _der.set_of_contents(_der.sequence(_OID_DER[field], _encode_value(field, value)))
+        for field, _attr, _oid in _ATTRIBUTES
         if (value := getattr(name, field)) is not None
     ]
-    attributes += [
-        x509.NameTypeAndValue({"type": oid, "value": core.UTF8String(text)})
+    rdns += [
+        _der.set_of_contents(_der.sequence(_other_type(oid), _text_der(oid, text)))
         for oid, text in name.other
     ]
-    rdns = b"".join(_SET_OF(_asn1.dump(atv)) for atv in attributes)
-    return _SEQUENCE_OF(rdns)
+    return _der.sequence_of(rdns)
 
 
-def _SET_OF(contents: bytes) -> bytes:
-    return bytes(asn1_parser.emit(0, 1, 17, contents))  # universal, constructed, SET
+_OID_DER: Final = {field: _der.oid(oid) for field, _attr, oid in _ATTRIBUTES}
+# asn1crypto's names of attribute types ("common_name"), which `other` may use instead of OIDs.
+_TYPE_BY_NAME: Final = {name: oid for oid, name in x509.NameType._map.items()}
+# Attribute types whose value must be a particular string type (NumericString, IA5String...):
+# text of the caller's in UTF8String would be a malformed attribute.
+_TYPED_VALUES: Final = frozenset(
+    oid
+    for oid, attr in x509.NameType._map.items()
+    if x509.NameTypeAndValue._oid_specs.get(attr)
+    not in (None, x509.DirectoryString, core.UTF8String)
+)
 
 
-def _SEQUENCE_OF(contents: bytes) -> bytes:
-    return bytes(asn1_parser.emit(0, 1, 16, contents))  # universal, constructed, SEQUENCE
+def _other_type(oid: str) -> bytes:
+    return _der.oid(_TYPE_BY_NAME.get(oid, oid))
 
 
-def _encode_value(field: str, value: str) -> Any:
+def _text_der(oid: str, text: str) -> bytes:
+    if _TYPE_BY_NAME.get(oid, oid) in _TYPED_VALUES:
+        raise InvalidInput(f"атрибут {oid} не может быть записан как текст UTF8String")
+    return _utf8(text)
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return _der.utf8_string(text)
+    except UnicodeEncodeError:
+        raise InvalidInput(f"значение атрибута имени не кодируется в UTF-8: {text!r}") from None
+
+
+def _encode_value(field: str, value: str) -> bytes:
+    # The character sets were checked by Name itself.
     if field in _DIGITS:
-        return core.NumericString(value)
+        return _der.numeric_string(value)
     if field == "country":
-        return core.PrintableString(value)
+        return _der.printable_string(value)
     if field == "email":
-        return x509.EmailAddress(value)
-    return x509.DirectoryString(name="utf8_string", value=value)
+        return _der.ia5_string(email_octets(value))
+    return _utf8(value)
+
+
+def email_octets(address: str) -> bytes:
+    """The IA5 octets of an e-mail address (the subject's emailAddress, an rfc822Name).
+
+    The host part goes through IDNA, as asn1crypto's EmailAddress does: an ASCII host stays as it
+    is, but an empty or over-long label is refused.
+    """
+    mailbox, _, host = address.rpartition("@")
+    try:
+        return mailbox.encode("ascii") + b"@" + host.encode("idna")
+    except UnicodeError:
+        raise InvalidInput(f"адрес электронной почты некорректен: {address!r}") from None
 
 
 def name_from_asn1(value: Any) -> Name:
