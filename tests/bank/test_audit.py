@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 from bank_support import db, db_url, pg_worker_database, sqlite_template
-from sqlalchemy import select, text
+from sqlalchemy import Column, Integer, MetaData, Table, bindparam, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from bankkeys.bank import audit
+from bankkeys.bank import audit, notifications
 from bankkeys.bank.store.db import Database
-from bankkeys.bank.store.models import AuditEvent, AuditHead
+from bankkeys.bank.store.models import AuditEvent, AuditHead, Notification
 
 __all__ = ["db", "db_url", "pg_worker_database", "sqlite_template"]
 
@@ -140,3 +142,82 @@ def test_batches_of_every_size_chain_in_order(db: Database, batch: int) -> None:
         assert [e.request_id for e in rows] == list(range(batch)) * 2
         head = s.get(AuditHead, audit.HEAD_ID)
         assert head is not None and (head.seq, head.hash) == (2 * batch, rows[-1].hash)
+
+
+# --- writes handed over to the commit ------------------------------------------------------------
+
+
+def _note(key: str, i: int) -> dict[str, object]:
+    return {"n_key": key, "n_kind": "request-accepted", "n_signer_id": None,
+            "n_payload": f'{{"i":{i}}}', "n_created_at": NOW}  # fmt: skip
+
+
+def _queue_note(s: Session, key: str, i: int) -> None:
+    dialect = s.get_bind().dialect.name
+    audit.write_at_commit(s, notifications._queueing(dialect, returning=False), _note(key, i))
+
+
+def _notes(db: Database) -> list[str]:
+    with db.transaction() as s:
+        return list(s.execute(select(Notification.key).order_by(Notification.key)).scalars())
+
+
+def test_writes_at_commit_land_with_the_events(db: Database) -> None:
+    with db.transaction() as s:
+        audit.append(s, at=NOW, actor="op", role="operator", action="approve")
+        _queue_note(s, "a", 1)
+        assert _notes_in(s) == []  # not before the commit
+    assert _notes(db) == ["a"]
+    assert problems(db) == []
+
+
+def _notes_in(s: Session) -> list[str]:
+    return list(s.execute(select(Notification.key)).scalars())
+
+
+def test_a_rolled_back_savepoint_drops_its_writes(db: Database) -> None:
+    with db.transaction() as s:
+        audit.append(s, at=NOW, actor="op", role="operator", action="approve")
+        _queue_note(s, "kept", 1)
+        nested = s.begin_nested()
+        _queue_note(s, "dropped", 2)
+        audit.append(s, at=NOW, actor="op", role="operator", action="dropped")
+        nested.rollback()
+    assert _notes(db) == ["kept"]
+    with db.transaction() as s:
+        assert list(s.execute(select(AuditEvent.action)).scalars()) == ["approve"]
+
+
+def test_a_failing_write_fails_the_commit_and_writes_nothing(db: Database) -> None:
+    table = Table("at_commit_probe", MetaData(), Column("id", Integer, primary_key=True))
+    with db.transaction() as s:
+        table.create(s.connection(), checkfirst=True)
+    probe = insert(table).values(id=bindparam("p_id"))
+    with db.transaction() as s:
+        s.execute(probe, {"p_id": 1})
+    with pytest.raises(IntegrityError), db.transaction() as s:
+        audit.append(s, at=NOW, actor="op", role="operator", action="approve")
+        _queue_note(s, "lost", 1)
+        audit.write_at_commit(s, probe, {"p_id": 1})  # the primary key refuses it
+    assert _notes(db) == []
+    with db.transaction() as s:
+        assert s.execute(select(AuditEvent)).first() is None
+    assert problems(db) == []
+
+
+def test_two_writes_with_one_parameter_name(db: Database) -> None:
+    # PostgreSQL sends the writes as one statement, where a shared name would bind one value
+    # to both: refused. SQLite runs them one by one, so both land.
+    def two_notes() -> None:
+        with db.transaction() as s:
+            audit.append(s, at=NOW, actor="op", role="operator", action="approve")
+            _queue_note(s, "a", 1)
+            _queue_note(s, "b", 2)
+
+    if db.dialect == "postgresql":
+        with pytest.raises(ValueError, match="n_key"):
+            two_notes()
+        assert _notes(db) == []
+    else:
+        two_notes()
+        assert _notes(db) == ["a", "b"]

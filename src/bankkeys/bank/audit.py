@@ -12,6 +12,10 @@ Every transaction of the bank writes the log, so the head is what serialises the
 the very end keeps it held for two statements and the commit, not for the whole transaction. The
 events still commit or roll back with the change they describe, and their order in the chain is
 the order in which the transactions committed.
+
+A transition may also hand over its last plain writes (an INSERT or UPDATE whose result it does
+not read back: see :func:`write_at_commit`). On PostgreSQL they go into that same statement, as
+more data-modifying WITHs, so the writes, the events and the head cost one round trip.
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ _PENDING = "audit_pending"
 # Up to this many events go in with the head's UPDATE as one statement (a fixed shape for each
 # count, compiled once); a larger batch (a tick expiring many requests) is an executemany.
 _ONE_STATEMENT_EVENTS = 8
+_ONE_STATEMENT_WRITES = 8
 
 
 def append(
@@ -99,9 +104,29 @@ def append(
         "certificate_serial": certificate_serial,
         "details": canonical_json(details or {}),
     }
-    # The innermost transaction is kept so that rolling back a savepoint drops its events.
+    _queue(session, event)
+
+
+@dataclass(frozen=True)
+class _Write:
+    statement: Any
+    params: Mapping[str, Any]
+
+
+def write_at_commit(session: Session, statement: Any, params: Mapping[str, Any]) -> None:
+    """Run ``statement`` (an INSERT or UPDATE built once, with bound parameters only) when the
+    transaction commits, before its audit events; it commits or rolls back with them.
+
+    For writes nothing in the transaction reads back and that cannot fail on the caller's input
+    (their refusals must come from the checks before them): a failure here fails the commit.
+    Its bound parameters' names must differ from every other write's of the same transaction."""
+    _queue(session, _Write(statement, params))
+
+
+def _queue(session: Session, item: Mapping[str, Any] | _Write) -> None:
+    # The innermost transaction is kept so that rolling back a savepoint drops its items.
     scope = session.get_nested_transaction() or session.get_transaction()
-    session.info.setdefault(_PENDING, []).append((scope, event))
+    session.info.setdefault(_PENDING, []).append((scope, item))
 
 
 @sqla_event.listens_for(Session, "after_soft_rollback")
@@ -139,22 +164,38 @@ def _write_pending(session: Session) -> None:
     # The ORM's own writes go first, so that the head is locked only for the last statements.
     session.flush()
     connection = session.connection()
+    writes = [item for _scope, item in pending if isinstance(item, _Write)]
+    events = [item for _scope, item in pending if not isinstance(item, _Write)]
+    together = (
+        connection.dialect.name == "postgresql"
+        and len(events) <= _ONE_STATEMENT_EVENTS
+        and len(writes) <= _ONE_STATEMENT_WRITES
+    )
+    if not together:
+        for write in writes:
+            connection.execute(write.statement, write.params)
+        writes = []
+    if not events and not writes:
+        return
     seq, prev_hash = _lock_head(connection)
     rows = []
-    for _scope, event in pending:
+    for event in events:
         seq += 1
         row = {**event, "seq": seq, "prev_hash": prev_hash}
         row["hash"] = prev_hash = streebog256(_canonical(row)).hexdigest()
         rows.append(row)
     head = {"head_seq": seq, "head_hash": prev_hash}
-    if connection.dialect.name == "postgresql" and len(rows) <= _ONE_STATEMENT_EVENTS:
-        # One round trip: the events go in through a data-modifying WITH of the head's UPDATE.
-        # The statement has one fixed shape per number of events, with bound parameters only,
-        # so it is compiled once and then found in SQLAlchemy's compiled cache.
+    if together:
+        # One round trip: the writes and the events go in through data-modifying WITHs of the
+        # head's UPDATE. The statement has one fixed shape per combination of writes and number
+        # of events, with bound parameters only, so it is compiled once and then cached.
         params = dict(head)
+        for write in writes:
+            params.update(write.params)
         for i, row in enumerate(rows):
             params.update({f"{name}_{i}": value for name, value in row.items()})
-        connection.execute(_appending_update(len(rows)), params)
+        statement = _appending_update(tuple(w.statement for w in writes), len(rows))
+        connection.execute(statement, params)
     else:
         connection.execute(_INSERT_EVENTS, rows)
         connection.execute(_MOVE_HEAD, head)
@@ -175,11 +216,18 @@ _MOVE_HEAD: Final = (
 _READ_HEAD: Final = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
 
 
-@functools.lru_cache(maxsize=_ONE_STATEMENT_EVENTS)
-def _appending_update(count: int) -> Any:
-    """``WITH appended_0 AS (INSERT …), … UPDATE audit_head …``: one single-row INSERT per event
-    (a multi-row VALUES is never cached by SQLAlchemy), parameters ``<column>_<i>`` for the
-    events and ``head_seq``/``head_hash`` for the head."""
+@functools.lru_cache(maxsize=256)
+def _appending_update(writes: tuple[Any, ...], count: int) -> Any:
+    """``WITH written_0 AS (…), appended_0 AS (INSERT …), … UPDATE audit_head …``: the writes,
+    then one single-row INSERT per event (a multi-row VALUES is never cached by SQLAlchemy),
+    parameters ``<column>_<i>`` for the events and ``head_seq``/``head_hash`` for the head."""
+    names = {"head_seq", "head_hash"} | {f"{n}_{i}" for n in _EVENT_COLUMNS for i in range(count)}
+    for write in writes:
+        own = set(write.compile().params)
+        if own & names:
+            raise ValueError(f"parameters used by two writes at commit: {sorted(own & names)}")
+        names |= own
+    written = [write.cte(f"written_{i}") for i, write in enumerate(writes)]
     appended = [
         insert(_EVENTS)
         .values(
@@ -188,7 +236,7 @@ def _appending_update(count: int) -> Any:
         .cte(f"appended_{i}")
         for i in range(count)
     ]
-    return _MOVE_HEAD.add_cte(*appended)
+    return _MOVE_HEAD.add_cte(*written, *appended)
 
 
 def _lock_head(connection: Connection) -> tuple[int, str]:

@@ -14,7 +14,7 @@ from sqlalchemy import Insert, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bankkeys.bank.audit import canonical_json
+from bankkeys.bank.audit import canonical_json, write_at_commit
 from bankkeys.bank.store.models import Notification
 
 
@@ -60,8 +60,30 @@ def queue(
     return connection.execute(_queueing(connection.dialect.name), params).first() is not None
 
 
+def queue_at_commit(
+    session: Session,
+    *,
+    key: str,
+    kind: NotificationKind,
+    signer_id: int | None,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    """:func:`queue` for a transition that does not need to know whether the key was new: the
+    insert goes with the transaction's audit events when it commits (one round trip less)."""
+    params = {
+        "n_key": key,
+        "n_kind": str(kind),
+        "n_signer_id": signer_id,
+        "n_payload": canonical_json(payload),
+        "n_created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    write_at_commit(session, _queueing(dialect, returning=False), params)
+
+
 @functools.cache
-def _queueing(dialect: str) -> Insert:
+def _queueing(dialect: str, *, returning: bool = True) -> Insert:
     # Built once per dialect, bound parameters only: compiled once, then served from the cache.
     table = cast(Table, Notification.__table__)
     values: dict[str, Any] = {
@@ -77,7 +99,7 @@ def _queueing(dialect: str) -> Insert:
         stmt = sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=["key"])
     else:
         raise ValueError(f"unsupported database: {dialect}")
-    return stmt.returning(table.c.id)
+    return stmt.returning(table.c.id) if returning else stmt
 
 
 def pending(session: Session, *, limit: int = 100) -> Sequence[Notification]:

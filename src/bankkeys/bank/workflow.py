@@ -826,7 +826,16 @@ def _refuse_transfer_act(req: RekeyRequest) -> None:
 # Core statements of the busiest transitions: built once, compiled once (SQLAlchemy's cache),
 # no ORM unit of work for rows the transaction only inserts.
 _DOCUMENTS_TABLE: Final = cast(Table, PrintedDocument.__table__)
-_NEW_DOCUMENT: Final = insert(_DOCUMENTS_TABLE)
+
+
+@functools.cache
+def _new_document(i: int) -> Any:
+    """The ``i``-th document a transition registers (parameters ``d<i>_<column>``)."""
+    return _prefixed_insert(
+        _DOCUMENTS_TABLE, f"d{i}_", "request_id", "kind", "copies", "received_at", "received_by"
+    )
+
+
 _RECEIVE_DOCUMENTS: Final = (
     update(_DOCUMENTS_TABLE)
     .where(
@@ -838,8 +847,22 @@ _RECEIVE_DOCUMENTS: Final = (
         received_by=bindparam("b_received_by", type_=_DOCUMENTS_TABLE.c.received_by.type),
     )
 )
-_NEW_KEY_SEEN: Final = insert(cast(Table, PublicKeySeen.__table__))
 _NEW_REQUEST: Final = insert(_REQUESTS_TABLE).returning(_REQUESTS_TABLE.c.id)
+# PostgreSQL: the key's record and the request in one round trip; a refusal is told apart by
+# the constraint that refused it.
+_KEYS_SEEN_TABLE: Final = cast(Table, PublicKeySeen.__table__)
+_NEW_KEY_SEEN: Final = insert(_KEYS_SEEN_TABLE)
+_NEW_REQUEST_AND_KEY: Final = _NEW_REQUEST.add_cte(
+    insert(_KEYS_SEEN_TABLE)
+    .values(
+        {
+            c: bindparam(f"k_{c}", type_=_KEYS_SEEN_TABLE.c[c].type)
+            for c in ("fingerprint", "signer_id", "first_seen_at")
+        }
+    )
+    .cte("seen")
+)
+_ONE_OPEN_REQUEST_INDEX: Final = "uq_rekey_requests_one_open_per_signer"
 _LOCKED_COLUMNS: Final = (
     _REQUESTS_TABLE.c.id,
     _REQUESTS_TABLE.c.signer_id,
@@ -864,12 +887,61 @@ _DOCUMENTS_OF_REQUEST: Final = select(
 ).where(_DOCUMENTS_TABLE.c.request_id == bindparam("request_id"))
 # SET the columns named in the parameters (besides ``m_id``).
 _MOVE_REQUEST: Final = update(_REQUESTS_TABLE).where(_REQUESTS_TABLE.c.id == bindparam("m_id"))
+
+
+@functools.cache
+def _moving(*columns: str) -> Any:
+    """``_MOVE_REQUEST`` of a fixed shape for :func:`audit.write_at_commit`: SET the named
+    columns from the parameters ``m_<column>``."""
+    return _MOVE_REQUEST.values(
+        {c: bindparam(f"m_{c}", type_=_REQUESTS_TABLE.c[c].type) for c in columns}
+    )
+
+
+def _move_at_commit(session: Session, request_id: int, **values: Any) -> None:
+    audit.write_at_commit(
+        session,
+        _moving(*sorted(values)),
+        {"m_id": request_id, **{f"m_{c}": v for c, v in values.items()}},
+    )
+
+
+def _key_reused() -> KeyReused:
+    return KeyReused("Этот открытый ключ уже предъявлялся банку; сформируйте новый ключ")
+
+
+def _constraint_of(exc: IntegrityError) -> str | None:
+    """The name of the constraint PostgreSQL reports as violated (psycopg's diagnostics)."""
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def _prefixed_insert(table: Table, prefix: str, *columns: str) -> Any:
+    """A single-row INSERT of ``columns`` from parameters ``<prefix><column>`` (a fixed shape
+    for :func:`audit.write_at_commit`)."""
+    return insert(table).values(
+        {c: bindparam(f"{prefix}{c}", type_=table.c[c].type) for c in columns}
+    )
+
+
 _APPROVALS_TABLE: Final = cast(Table, Approval.__table__)
 _APPROVERS: Final = select(_APPROVALS_TABLE.c.operator).where(
     _APPROVALS_TABLE.c.request_id == bindparam("request_id")
 )
-_NEW_APPROVAL: Final = insert(_APPROVALS_TABLE).inline()  # inline: no RETURNING of the id
-_NEW_CERTIFICATE: Final = insert(_CERTIFICATES_TABLE).inline()
+_NEW_APPROVAL: Final = _prefixed_insert(_APPROVALS_TABLE, "a_", "request_id", "operator", "at")
+_NEW_CERTIFICATE: Final = _prefixed_insert(
+    _CERTIFICATES_TABLE,
+    "c_",
+    "serial",
+    "signer_id",
+    "request_id",
+    "is_ca",
+    "der",
+    "not_before",
+    "not_after",
+    "key_fingerprint",
+    "issued_at",
+)
 
 
 # --- the workflow --------------------------------------------------------------------------------
@@ -1243,9 +1315,7 @@ class Workflow:
                 _NEW_KEY_SEEN, {"fingerprint": fp, "signer_id": signer_id, "first_seen_at": now}
             )
         except IntegrityError:
-            raise KeyReused(
-                "Этот открытый ключ уже предъявлялся банку; сформируйте новый ключ"
-            ) from None
+            raise _key_reused() from None
 
     # -- status --
 
@@ -1324,15 +1394,19 @@ class Workflow:
             auth = path.authenticate(session, signer, evidence, now, activation_code, current)
             check_subject(evidence.subject, signer, signer)
             fp = fingerprint(evidence.public_key_info)
-            self._remember_key(session, fp, signer_id, now)
+            together = self.db.dialect == "postgresql"
+            if not together:
+                self._remember_key(session, fp, signer_id, now)
             if auth.activation_code is not None:
                 session.flush()  # the code's use is written before the request it allowed
+            key_seen = {"k_fingerprint": fp, "k_signer_id": signer_id, "k_first_seen_at": now}
             try:
                 request_id: int = (
                     session.connection()
                     .execute(
-                        _NEW_REQUEST,
+                        _NEW_REQUEST_AND_KEY if together else _NEW_REQUEST,
                         {
+                            **(key_seen if together else {}),
                             "signer_id": signer_id,
                             "kind": str(auth.kind),
                             "path": str(path.name),
@@ -1350,7 +1424,10 @@ class Workflow:
                     )
                     .scalar_one()
                 )
-            except IntegrityError:  # the partial unique index: a concurrent open request won
+            except IntegrityError as exc:
+                if together and _constraint_of(exc) != _ONE_OPEN_REQUEST_INDEX:
+                    raise _key_reused() from None
+                # the partial unique index: a concurrent open request won
                 raise OpenRequestExists(
                     "У владельца сертификата уже есть открытый запрос"
                 ) from None
@@ -1365,7 +1442,7 @@ class Workflow:
                 kind=str(auth.kind),
                 key_fingerprint=fp,
             )
-            notifications.queue(
+            notifications.queue_at_commit(
                 session,
                 key=f"request-accepted:{request_id}",
                 kind=NotificationKind.REQUEST_ACCEPTED,
@@ -1472,12 +1549,18 @@ class Workflow:
                 for kind, at in connection.execute(_DOCUMENTS_OF_REQUEST, {"request_id": req.id})
             }
             wanted = sorted({str(k) for k in kinds})
-            receipt = {"received_at": now, "received_by": actor.login}
             fresh = [k for k in wanted if k not in on_record]
-            if fresh:
-                connection.execute(
-                    _NEW_DOCUMENT,
-                    [{"request_id": req.id, "kind": k, "copies": 1, **receipt} for k in fresh],
+            for i, kind in enumerate(fresh):  # under the request's lock: written at commit
+                audit.write_at_commit(
+                    session,
+                    _new_document(i),
+                    {
+                        f"d{i}_request_id": req.id,
+                        f"d{i}_kind": kind,
+                        f"d{i}_copies": 1,
+                        f"d{i}_received_at": now,
+                        f"d{i}_received_by": actor.login,
+                    },
                 )
             if len(fresh) < len(wanted):
                 connection.execute(
@@ -1493,10 +1576,7 @@ class Workflow:
             state = RequestState(req.state)
             if all(str(k) in received for k in path.required_documents):
                 state = RequestState.DOCUMENTS_RECEIVED
-                connection.execute(
-                    _MOVE_REQUEST,
-                    {"m_id": req.id, "state": str(state), "documents_received_at": now},
-                )
+                _move_at_commit(session, req.id, state=str(state), documents_received_at=now)
             self._audit(
                 session,
                 actor,
@@ -1581,8 +1661,12 @@ class Workflow:
                     f"Вы уже одобрили запрос № {req.id}; нужно подтверждение другого сотрудника",
                     current=Status.AWAITING_SECOND_APPROVAL.text,
                 )
-            session.connection().execute(
-                _NEW_APPROVAL, {"request_id": req.id, "operator": actor.login, "at": now}
+            # The row lock above orders approvals of this request: the insert can wait for the
+            # commit, where it goes with the audit events.
+            audit.write_at_commit(
+                session,
+                _NEW_APPROVAL,
+                {"a_request_id": req.id, "a_operator": actor.login, "a_at": now},
             )
             count = len(done) + 1
             # The CA signs before the audit chain head is locked: the head serialises every
@@ -1606,10 +1690,7 @@ class Workflow:
             if count >= required and signed is not None:
                 serial = self._record_issue(session, actor, req, now, signed, approved_at=now)
             elif count >= required:
-                session.connection().execute(
-                    _MOVE_REQUEST,
-                    {"m_id": req.id, "state": str(RequestState.APPROVED), "approved_at": now},
-                )
+                _move_at_commit(session, req.id, state=str(RequestState.APPROVED), approved_at=now)
             return ApprovalOutcome(req.id, count, required, serial)
 
         return self._run(Action.APPROVE, actor, work)
@@ -1701,24 +1782,27 @@ class Workflow:
         ``approved_at``, from «documents received» in the same UPDATE)."""
         serial, der, not_before, not_after = signed
         cert_serial = serial_hex(serial)
-        session.connection().execute(
+        # Nothing in the transaction reads these back, and the request's row lock orders them:
+        # they go with the audit events at commit (a random 127-bit serial does not collide).
+        audit.write_at_commit(
+            session,
             _NEW_CERTIFICATE,
             {
-                "serial": cert_serial,
-                "signer_id": req.signer_id,
-                "request_id": req.id,
-                "is_ca": False,
-                "der": der,
-                "not_before": not_before,
-                "not_after": not_after,
-                "key_fingerprint": req.key_fingerprint,
-                "issued_at": now,
+                "c_serial": cert_serial,
+                "c_signer_id": req.signer_id,
+                "c_request_id": req.id,
+                "c_is_ca": False,
+                "c_der": der,
+                "c_not_before": not_before,
+                "c_not_after": not_after,
+                "c_key_fingerprint": req.key_fingerprint,
+                "c_issued_at": now,
             },
         )
-        moved: dict[str, Any] = {"m_id": req.id, "state": str(RequestState.ISSUED)}
+        moved: dict[str, Any] = {"state": str(RequestState.ISSUED), "issued_at": now}
         if approved_at is not None:
             moved["approved_at"] = approved_at  # approved and issued: one UPDATE
-        session.connection().execute(_MOVE_REQUEST, {**moved, "issued_at": now})
+        _move_at_commit(session, req.id, **moved)
         self._audit(
             session,
             actor,
@@ -1729,7 +1813,7 @@ class Workflow:
             serial=cert_serial,
             not_after=not_after.isoformat(),
         )
-        notifications.queue(
+        notifications.queue_at_commit(
             session,
             key=f"certificate-issued:{req.id}",
             kind=NotificationKind.CERTIFICATE_ISSUED,
