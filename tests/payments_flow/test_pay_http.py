@@ -214,7 +214,11 @@ def test_pay_two_signatures(server: RunningServer) -> None:
     with server.as_user("pay-second") as c:
         listed = {p["number"]: p for p in c.get("/api/v1/payments").json()}
     assert {s["signing_right"] for s in listed["301"]["signatures"]} == {"first", "second"}
+    assert listed["301"]["status"] == "accepted"  # the stored document moved on
     assert listed["302"]["status"] == "awaiting_second"
+    # A resend answers the stored state: accepted, and nothing is stored again.
+    resent = post(server, "director", [signed_item(server, doc, first)])
+    assert statuses(resent) == [("accepted", "")]
 
     refused = statuses(
         post(
@@ -233,6 +237,9 @@ def test_pay_two_signatures(server: RunningServer) -> None:
     assert statuses(post(server, "director", [signed_item(server, order("302"), first)])) == [
         ("accepted", "")
     ]
+    with server.as_user("director") as c:
+        accepted = {p["number"]: p["status"] for p in c.get("/api/v1/payments").json()}
+    assert accepted == {"301": "accepted", "302": "accepted", "303": "awaiting_second"}
 
     # Back to one signature: a signer with only the second right cannot sign alone.
     desk.set_signatures_required(OPERATOR, org, 1)

@@ -42,7 +42,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import Table, insert, or_, select, tuple_
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -286,34 +286,32 @@ class _Pending:
 
 
 @dataclass(slots=True)
-class _NewDocument:
-    """A document first received in this batch: the batch's new documents go in by one
-    statement (the ORM's per-object bookkeeping cost more than the signature checks)."""
+class _Document:
+    """A document as the batch's decisions see it: stored before (``row`` is None) or first
+    received in this batch (``row``: its columns). Read and written with Core statements, one
+    per kind for the whole batch: the ORM's per-object bookkeeping cost more than the checks."""
 
-    row: dict[str, Any]
+    content_hash: str
     state: str
     accepted_at: datetime | None = None
-    id: int | None = None
+    row: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class _NewSignature:
+class _Signature:
     signer_id: int
     certificate_serial: str
     signing_right: str
-    row: dict[str, Any]  # the rest of the PaymentSignature row, without the document's id
-
-
-_Document = PaymentDocument | _NewDocument
-_Signature = PaymentSignature | _NewSignature
+    row: dict[str, Any] | None = None  # a new one: the rest of its row, but the document's id
 
 
 @dataclass
 class _Decisions:
     verdicts: list[PaymentVerdict] = field(default_factory=list)
     accepted_serials: set[str] = field(default_factory=set)
-    new_documents: list[_NewDocument] = field(default_factory=list)
-    new_signatures: list[tuple[_Document, _NewSignature]] = field(default_factory=list)
+    new_documents: list[_Document] = field(default_factory=list)
+    new_signatures: list[tuple[_Document, _Signature]] = field(default_factory=list)
+    accepted_stored: list[_Document] = field(default_factory=list)  # stored before, accepted now
     audit: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -417,11 +415,11 @@ class PaymentDesk:
     def _verify_all(self, pending: list[_Pending]) -> None:
         todo = [p for p in pending if p.refusal is None]
         serials = sorted({p.item.certificate_serial for p in todo})
-        with self.workflow.db.transaction() as session:
-            rows = session.execute(
-                select(Certificate.serial, Certificate.der).where(
-                    Certificate.serial.in_(serials), Certificate.is_ca.is_(False)
-                )
+        c = _CERTIFICATES_T.c
+        # Read-only, outside any transaction: no SQLite write lock while the batch verifies.
+        with self.workflow.db.statements() as connection:
+            rows = connection.execute(
+                select(c.serial, c.der).where(c.serial.in_(serials), c.is_ca.is_(False))
             ).all()
         parsed = {serial: _CERTIFICATES.get(der) for serial, der in rows}
         jobs = []
@@ -495,7 +493,7 @@ class PaymentDesk:
                     continue
                 out.verdicts.append(PaymentVerdict(p.position, p.number, state, "", p.content_hash))
                 out.audit.append({"number": p.number, "hash": p.content_hash, "state": state})
-            _insert_new(session, out)
+            _write(session, out)
             retired = []
             for serial in sorted(out.accepted_serials):
                 old = _retire_for(session, serial, now, wf)
@@ -561,8 +559,10 @@ class PaymentDesk:
                     f"{order.payer.account} уже получен банком (другой документ с тем же "
                     "номером): повтор номера"
                 )
-            doc = _NewDocument(
-                {
+            doc = _Document(
+                p.content_hash,
+                str(DocumentState.AWAITING_SECOND),
+                row={
                     "organization_id": org.id,
                     "payer_account": order.payer.account,
                     "doc_year": order.date.year,
@@ -573,7 +573,6 @@ class PaymentDesk:
                     "canonical": p.item.document,
                     "received_at": now,
                 },
-                str(DocumentState.AWAITING_SECOND),
             )
             out.new_documents.append(doc)  # inserted with the batch; unique keys decide races
             docs_by_hash[p.content_hash] = doc
@@ -590,7 +589,7 @@ class PaymentDesk:
                 f"подпись с правом {RIGHT_TEXT[right]} под документом уже есть; нужна подпись "
                 f"с правом {RIGHT_TEXT[missing]}"
             )
-        row = _NewSignature(
+        row = _Signature(
             cert.signer_id,
             cert.serial,
             str(right),
@@ -610,6 +609,8 @@ class PaymentDesk:
         )
         if needed <= {SigningRight(s.signing_right) for s in present}:
             doc.state, doc.accepted_at = str(DocumentState.ACCEPTED), now
+            if doc.row is None:
+                out.accepted_stored.append(doc)
             out.accepted_serials.update(s.certificate_serial for s in present)
             return PaymentState.ACCEPTED
         return PaymentState.AWAITING_SECOND
@@ -731,32 +732,75 @@ def _check_certificate(cert: _CertificateFacts, signed_at: datetime, now: dateti
         raise _Refused(f"сертификат № {serial} ещё не введён в действие: подтвердите его установку")
 
 
+def _table(model: type[Any]) -> Table:
+    """The model's table (typed: ``__table__`` is a FromClause to mypy)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_CERTIFICATES_T = _table(Certificate)
+_SIGNERS_T = _table(Signer)
+_REQUESTS_T = _table(RekeyRequest)
+_DOCUMENTS_T = _table(PaymentDocument)
+_SIGNATURES_T = _table(PaymentSignature)
+# A new signature finds its document by the unique content hash inside the INSERT: no SELECT
+# of the new documents' ids in between.
+_INSERT_SIGNATURE = insert(_SIGNATURES_T).values(
+    document_id=select(_DOCUMENTS_T.c.id)
+    .where(_DOCUMENTS_T.c.content_hash == bindparam("document_hash"))
+    .scalar_subquery()
+)
+_ACCEPT_STORED = (
+    update(_DOCUMENTS_T)
+    .where(_DOCUMENTS_T.c.content_hash == bindparam("document_hash"))
+    .values(state=bindparam("new_state"), accepted_at=bindparam("new_accepted_at"))
+)
+
+
 def _certificate_facts(session: Session, serials: Iterable[str]) -> dict[str, _CertificateFacts]:
-    rows = session.execute(
+    c, s, r = _CERTIFICATES_T.c, _SIGNERS_T.c, _REQUESTS_T.c
+    rows = session.connection().execute(
         select(
-            Certificate,
-            Signer.organization_id,
-            Signer.surname,
-            Signer.given_name,
-            RekeyRequest.state,
-        )
-        .join(Signer, Signer.id == Certificate.signer_id)
-        .outerjoin(RekeyRequest, RekeyRequest.id == Certificate.request_id)
-        .where(Certificate.serial.in_(sorted(serials)))
-    ).all()
-    return {
-        c.serial: _CertificateFacts(
             c.serial,
-            c.signer_id or 0,
-            f"{surname} {given}",
-            org_id,
+            c.signer_id,
+            s.organization_id,
+            s.surname,
+            s.given_name,
             c.not_before,
             c.not_after,
             c.revoked_at,
             c.revocation_reason,
+            r.state,
+        )
+        .join_from(_CERTIFICATES_T, _SIGNERS_T, s.id == c.signer_id)
+        .outerjoin(_REQUESTS_T, r.id == c.request_id)
+        .where(c.serial.in_(sorted(serials)))
+    )
+    return {
+        serial: _CertificateFacts(
+            serial,
+            signer_id or 0,
+            f"{surname} {given}",
+            org_id,
+            not_before,
+            not_after,
+            revoked_at,
+            reason,
             state,
         )
-        for c, org_id, surname, given, state in rows
+        for (
+            serial,
+            signer_id,
+            org_id,
+            surname,
+            given,
+            not_before,
+            not_after,
+            revoked_at,
+            reason,
+            state,
+        ) in rows
     }
 
 
@@ -785,76 +829,78 @@ def _documents(
     dict[tuple[str, int, str], _Document],
     dict[str, list[_Signature]],
 ]:
+    """The stored documents the batch may meet: the same bytes, or the same number."""
     hashes = sorted({p.content_hash for p in live})
-    keys = sorted(
-        {(p.order.payer.account, p.order.date.year, p.order.number) for p in live if p.order}
-    )
     if not hashes:
         return {}, {}, {}
-    docs = (
-        session.execute(
-            select(PaymentDocument).where(
-                or_(
-                    PaymentDocument.content_hash.in_(hashes),
-                    tuple_(
-                        PaymentDocument.payer_account,
-                        PaymentDocument.doc_year,
-                        PaymentDocument.number,
-                    ).in_(keys),
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
-    by_hash: dict[str, _Document] = {d.content_hash: d for d in docs}
-    by_number: dict[tuple[str, int, str], _Document] = {
-        (d.payer_account, d.doc_year, d.number): d for d in docs
-    }
-    hash_of = {d.id: d.content_hash for d in docs}
-    signatures: dict[str, list[_Signature]] = {d.content_hash: [] for d in docs}
-    if docs:
-        for sig in session.execute(
-            select(PaymentSignature).where(PaymentSignature.document_id.in_(list(hash_of)))
-        ).scalars():
-            signatures[hash_of[sig.document_id]].append(sig)
+    numbers: dict[tuple[str, int], set[str]] = {}
+    for p in live:
+        if p.order is not None:
+            key = (p.order.payer.account, p.order.date.year)
+            numbers.setdefault(key, set()).add(p.order.number)
+    d = _DOCUMENTS_T.c
+    # One index search per term (SQLite: MULTI-INDEX OR): a row-value IN beside the hash IN
+    # made SQLite scan the whole table for every batch.
+    same_number = [
+        and_(d.payer_account == account, d.doc_year == year, d.number.in_(sorted(wanted)))
+        for (account, year), wanted in sorted(numbers.items())
+    ]
+    connection = session.connection()
+    rows = connection.execute(
+        select(
+            d.id, d.content_hash, d.payer_account, d.doc_year, d.number, d.state, d.accepted_at
+        ).where(or_(d.content_hash.in_(hashes), *same_number))
+    ).all()
+    by_hash: dict[str, _Document] = {}
+    by_number: dict[tuple[str, int, str], _Document] = {}
+    by_id: dict[int, _Document] = {}
+    for doc_id, content_hash, account, year, number, state, accepted_at in rows:
+        doc = _Document(content_hash, state, accepted_at)
+        by_hash[content_hash] = by_number[(account, year, number)] = by_id[doc_id] = doc
+    signatures: dict[str, list[_Signature]] = {h: [] for h in by_hash}
+    if by_id:
+        s = _SIGNATURES_T.c
+        for doc_id, signer_id, serial, right in connection.execute(
+            select(s.document_id, s.signer_id, s.certificate_serial, s.signing_right)
+            .where(s.document_id.in_(sorted(by_id)))
+            .order_by(s.id)
+        ):
+            signatures[by_id[doc_id].content_hash].append(_Signature(signer_id, serial, right))
     return by_hash, by_number, signatures
 
 
-def _table(model: type[PaymentDocument] | type[PaymentSignature]) -> Table:
-    """The model's table (typed: ``__table__`` is a FromClause to mypy)."""
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-def _insert_new(session: Session, out: _Decisions) -> None:
-    """Two statements for the whole batch: the new documents (their ids back, in order), then
-    the new signatures."""
-    # Core statements on the session's connection: the ORM's bulk path adds per-row work.
+def _write(session: Session, out: _Decisions) -> None:
+    """The batch's changes in at most three statements: new documents, stored documents it
+    accepts, new signatures."""
     connection = session.connection()
     if out.new_documents:
-        documents = _table(PaymentDocument)
         connection.execute(
-            insert(documents),
-            [{**d.row, "state": d.state, "accepted_at": d.accepted_at} for d in out.new_documents],
+            insert(_DOCUMENTS_T),
+            [
+                {**d.row, "state": d.state, "accepted_at": d.accepted_at}
+                for d in out.new_documents
+                if d.row is not None
+            ],
         )
-        # The ids by the unique content hash: a plain executemany and one SELECT cost less than
-        # RETURNING through SQLAlchemy's multi-row VALUES rendering.
-        by_hash = {d.row["content_hash"]: d for d in out.new_documents}
-        for new_id, content_hash in connection.execute(
-            select(documents.c.id, documents.c.content_hash).where(
-                documents.c.content_hash.in_(list(by_hash))
-            )
-        ):
-            by_hash[content_hash].id = new_id
-    if out.new_signatures:
+    if out.accepted_stored:
         connection.execute(
-            insert(_table(PaymentSignature)),
+            _ACCEPT_STORED,
             [
                 {
-                    **signature.row,
-                    "document_id": document.id,
+                    "document_hash": d.content_hash,
+                    "new_state": d.state,
+                    "new_accepted_at": d.accepted_at,
+                }
+                for d in out.accepted_stored
+            ],
+        )
+    if out.new_signatures:
+        connection.execute(
+            _INSERT_SIGNATURE,
+            [
+                {
+                    **(signature.row or {}),
+                    "document_hash": document.content_hash,
                     "signer_id": signature.signer_id,
                     "certificate_serial": signature.certificate_serial,
                     "signing_right": signature.signing_right,
