@@ -144,6 +144,71 @@ def test_batches_of_every_size_chain_in_order(db: Database, batch: int) -> None:
         assert head is not None and (head.seq, head.hash) == (2 * batch, rows[-1].hash)
 
 
+# --- anchors kept outside the database ------------------------------------------------------------
+
+
+def _anchor(db: Database) -> audit.Anchor:
+    with db.transaction() as s:
+        return audit.anchor(s)
+
+
+def _found_with(db: Database, anchors: list[audit.Anchor]) -> list[tuple[int, str]]:
+    with db.transaction() as s:
+        return [(p.seq, p.kind) for p in audit.verify(s, anchors=anchors)]
+
+
+def test_a_rewound_head_passes_alone_but_not_against_an_anchor(db: Database) -> None:
+    # Deleting the newest rows and moving the head back to the new last row leaves a chain that
+    # is intact in itself: only a mark of the head kept outside the database shows the loss.
+    fill(db, 5)
+    kept = _anchor(db)
+    assert kept.seq == 5
+    with db.transaction() as s:
+        s.execute(text("DELETE FROM audit_events WHERE seq > 3"))
+        last = s.get(AuditEvent, 3)
+        assert last is not None
+        s.execute(text("UPDATE audit_head SET seq = 3, hash = :h"), {"h": last.hash})
+    assert problems(db) == []
+    assert _found_with(db, [kept]) == [(5, "anchor-beyond-end")]
+
+
+def test_a_rewritten_chain_breaks_an_anchor(db: Database) -> None:
+    fill(db, 4)
+    kept = _anchor(db)
+    with db.transaction() as s:
+        s.execute(text("UPDATE audit_events SET details = '{}' WHERE seq = 2"))
+    with db.transaction() as s:
+        rows = s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
+        prev = audit.GENESIS_HASH
+        for row in rows:  # the forger re-chains every row and the head
+            row.prev_hash = prev
+            row.hash = prev = audit.event_hash(row)
+        s.execute(text("UPDATE audit_head SET hash = :h"), {"h": prev})
+    assert problems(db) == []
+    assert _found_with(db, [kept]) == [(4, "anchor-mismatch")]
+
+
+def test_anchors_of_a_growing_chain_all_hold(db: Database) -> None:
+    marks = [_anchor(db)]  # the genesis: seq 0
+    for _ in range(3):
+        fill(db, 2)
+        marks.append(_anchor(db))
+    assert [m.seq for m in marks] == [0, 2, 4, 6]
+    assert _found_with(db, marks) == []
+
+
+def test_anchor_lines_read_back_and_refuse_garbage() -> None:
+    mark = audit.Anchor(12, "ab" * 32)
+    assert audit.Anchor.parse(mark.line()) == mark
+    for bad in ["", "bankkeys-audit-anchor seq=x hash=" + "ab" * 32,
+                "bankkeys-audit-anchor seq=1 hash=" + "ab" * 31,
+                "bankkeys-audit-anchor seq=-1 hash=" + "ab" * 32,
+                "other seq=1 hash=" + "ab" * 32,
+                "bankkeys-audit-anchor seq=1 hash=" + "AB" * 32]:  # fmt: skip
+        with pytest.raises(ValueError, match="отметка"):
+            audit.Anchor.parse(bad)
+
+
 # --- writes handed over to the commit ------------------------------------------------------------
 
 

@@ -84,3 +84,38 @@ def test_db_upgrade_on_an_empty_database(kind: str, tmp_path: Path) -> None:
     finally:
         if name:
             drop_pg_database(name)
+
+
+def test_audit_anchors_outside_the_database(db_url: str, tmp_path: Path) -> None:
+    cli("ca", "init", "--name", "УЦ", "--organization", "АО Банк", "--container",
+        str(tmp_path / "ca-key"), "--family", "ecdsa-p256", "--curve", "P-256",
+        "--url", db_url)  # fmt: skip
+    marks = tmp_path / "worm" / "anchors.txt"
+    marks.parent.mkdir()
+    first = cli("audit", "anchor", "--append", str(marks), "--url", db_url).strip()
+    cli("bank", "org-add", "--name", "ООО «Ромашка»", "--inn", "7707083893", "--ogrn",
+        "1027700132195", "--address", "Москва", "--url", db_url)  # fmt: skip
+    cli("audit", "anchor", "--append", str(marks), "--url", db_url)
+    lines = marks.read_text().splitlines()
+    assert lines[0] == first and len(lines) == 2
+    assert re.fullmatch(r"bankkeys-audit-anchor seq=\d+ hash=[0-9a-f]{64}", lines[1])
+    assert "отметок проверено: 2" in cli(
+        "audit", "verify", "--anchors", str(marks), "--url", db_url
+    )
+
+    # The newest event deleted and the head moved back: intact alone, caught by the anchor.
+    db = open_database(db_url)
+    with db.transaction() as s:
+        last = s.execute(text("SELECT max(seq) FROM audit_events")).scalar_one()
+        s.execute(text("DELETE FROM audit_events WHERE seq = :n"), {"n": last})
+        prev = s.execute(text("SELECT hash FROM audit_events WHERE seq = :n"), {"n": last - 1})
+        s.execute(text("UPDATE audit_head SET seq = :n, hash = :h"),
+                  {"n": last - 1, "h": prev.scalar_one()})  # fmt: skip
+    db.dispose()
+    assert "Журнал аудита цел" in cli("audit", "verify", "--url", db_url)
+    out = cli("audit", "verify", "--anchors", str(marks), "--url", db_url, code=1)
+    assert "anchor-beyond-end" in out and "последние записи удалены" in out
+
+    marks.write_text(lines[0] + "\nbankkeys-audit-anchor seq=oops\n")
+    assert "строка 2" in cli("audit", "verify", "--anchors", str(marks), "--url", db_url, code=2)
+    cli("audit", "verify", "--anchors", str(tmp_path / "missing.txt"), "--url", db_url, code=2)

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Mapping
+import re
+import secrets
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, cast
@@ -250,17 +252,57 @@ def _lock_head(connection: Connection) -> tuple[int, str]:
 @dataclass(frozen=True)
 class AuditProblem:
     seq: int
-    kind: str  # "edited" | "missing" | "chain-broken" | "head-mismatch"
+    # "edited" | "missing" | "chain-broken" | "head-mismatch" | "anchor-beyond-end" |
+    # "anchor-mismatch"
+    kind: str
     message: str  # Russian, for the security officer
 
 
-def verify(session: Session, *, batch: int = 5000) -> list[AuditProblem]:
-    """Check the whole chain; an empty list means intact."""
+_ANCHOR_LINE: Final = re.compile(r"bankkeys-audit-anchor seq=(0|[1-9][0-9]*) hash=([0-9a-f]{64})")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The chain's head as it was at some moment, kept outside the database (a write-once share,
+    the security officer's notebook): whoever can edit the database can delete the newest rows
+    and move the head back, or re-chain the whole log, and the chain alone cannot show that."""
+
+    seq: int
+    hash: str
+
+    def line(self) -> str:
+        return f"bankkeys-audit-anchor seq={self.seq} hash={self.hash}"
+
+    @classmethod
+    def parse(cls, line: str) -> Anchor:
+        found = _ANCHOR_LINE.fullmatch(line.strip())
+        if found is None:
+            raise ValueError(
+                "не отметка журнала аудита: ожидалась строка "
+                "«bankkeys-audit-anchor seq=<номер> hash=<64 шестнадцатеричные цифры>»"
+            )
+        return cls(int(found[1]), found[2])
+
+
+def anchor(session: Session) -> Anchor:
+    """The head now: the mark to keep outside the database (see :class:`Anchor`)."""
+    head = session.get(AuditHead, HEAD_ID)
+    return Anchor(head.seq, head.hash) if head else Anchor(0, GENESIS_HASH)
+
+
+def verify(
+    session: Session, *, batch: int = 5000, anchors: Sequence[Anchor] = ()
+) -> list[AuditProblem]:
+    """Check the whole chain, and that it still holds every anchor; an empty list means intact."""
     problems: list[AuditProblem] = []
     expected_seq = 1
     prev_hash = GENESIS_HASH
     last_seq = 0
+    wanted = {a.seq for a in anchors}
+    seen = {0: GENESIS_HASH}
     for event in _events(session, batch):
+        if event.seq in wanted:
+            seen[event.seq] = event.hash
         if event.seq != expected_seq:
             problems.append(
                 AuditProblem(
@@ -296,6 +338,25 @@ def verify(session: Session, *, batch: int = 5000) -> list[AuditProblem]:
                 "(последние записи удалены или голова изменена)",
             )
         )
+    for mark in sorted(set(anchors), key=lambda a: a.seq):
+        if mark.seq > last_seq:
+            problems.append(
+                AuditProblem(
+                    mark.seq,
+                    "anchor-beyond-end",
+                    f"журнал кончается записью {last_seq}, а отметка, сохранённая вне базы, "
+                    f"указывает на запись {mark.seq}: последние записи удалены",
+                )
+            )
+        elif not secrets.compare_digest(seen.get(mark.seq, ""), mark.hash):
+            problems.append(
+                AuditProblem(
+                    mark.seq,
+                    "anchor-mismatch",
+                    f"запись {mark.seq} не совпадает с отметкой, сохранённой вне базы "
+                    "(журнал переписан)",
+                )
+            )
     return problems
 
 

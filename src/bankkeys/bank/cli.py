@@ -48,7 +48,9 @@ T = TypeVar("T")
 db_app = typer.Typer(help="База данных банка: миграции.", no_args_is_help=True)
 ca_app = typer.Typer(help="УЦ банка: создание, списки отзыва, отзыв.", no_args_is_help=True)
 bank_app = typer.Typer(help="Абоненты, запросы, плановые задачи.", no_args_is_help=True)
-audit_app = typer.Typer(help="Журнал аудита: проверка целостности.", no_args_is_help=True)
+audit_app = typer.Typer(
+    help="Журнал аудита: проверка целостности и отметки вне базы.", no_args_is_help=True
+)
 
 UrlOption = Annotated[
     str | None, typer.Option("--url", help="URL базы (по умолчанию BANKKEYS_DATABASE_URL)")
@@ -383,17 +385,70 @@ def bank_activation_code(
 # --- audit -------------------------------------------------------------------------------------
 
 
+AnchorsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--anchors",
+        help="Файл отметок журнала, хранимый вне базы (строки «bankkeys-audit-anchor …»)",
+    ),
+]
+
+
 @audit_app.command("verify")
-def audit_verify(url: UrlOption = None) -> None:
-    """Проверить цепочку журнала аудита (Стрибог-256); код выхода 1 при нарушении."""
+def audit_verify(url: UrlOption = None, anchors: AnchorsOption = None) -> None:
+    """Проверить цепочку журнала аудита (Стрибог-256) и отметки; код выхода 1 при нарушении."""
+    marks = _read_anchors(anchors) if anchors is not None else []
     with _database(url) as db, db.transaction() as s:
-        problems = audit_log.verify(s)
+        problems = audit_log.verify(s, anchors=marks)
     if not problems:
-        console.print("Журнал аудита цел")
+        held = f"; отметок проверено: {len(marks)}" if anchors is not None else ""
+        console.print(f"Журнал аудита цел{held}")
         return
     for problem in problems:
         err.print(f"[red]Нарушение[/red] (запись {problem.seq}, {problem.kind}): {problem.message}")
     raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    append: Annotated[
+        Path | None,
+        typer.Option("--append", help="Дописать отметку в этот файл (вне базы данных)"),
+    ] = None,
+    url: UrlOption = None,
+) -> None:
+    """Отметка головы журнала для хранения вне базы: по ней «audit verify --anchors» найдёт
+    удалённые последние записи и переписанный журнал."""
+    with _database(url) as db, db.transaction() as s:
+        mark = audit_log.anchor(s)
+    if append is not None:
+        try:
+            with append.open("a", encoding="ascii") as out:
+                out.write(mark.line() + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            err.print(f"[red]Ошибка:[/red] отметка не записана в {append}: {exc.strerror}")
+            raise typer.Exit(1) from None
+    typer.echo(mark.line())  # one unwrapped line, to be copied as it is
+
+
+def _read_anchors(path: Path) -> list[audit_log.Anchor]:
+    try:
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(f"[red]Ошибка:[/red] файл отметок {path} не прочитан: {exc}")
+        raise typer.Exit(2) from None
+    marks = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            marks.append(audit_log.Anchor.parse(line))
+        except ValueError as exc:
+            err.print(f"[red]Ошибка:[/red] {path}, строка {number}: {exc}")
+            raise typer.Exit(2) from None
+    return marks
 
 
 @audit_app.command("show")
