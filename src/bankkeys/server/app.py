@@ -23,7 +23,7 @@ from bankkeys.server.api import payments as api_payments
 from bankkeys.server.api import routes as api_routes
 from bankkeys.server.auth import AuthError
 from bankkeys.server.config import Settings
-from bankkeys.server.context import ServerContext, build_context
+from bankkeys.server.context import ServerContext, build_context, handler_threads
 from bankkeys.server.middleware import ObservabilityMiddleware, SecurityMiddleware
 from bankkeys.server.scheduler import Scheduler
 
@@ -49,10 +49,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Handlers run in worker threads. SQLite takes its write lock at BEGIN, so threads beyond
-        # a few only queue in its busy handler (unfairly: the tail latency grows); PostgreSQL
-        # can use as many as the connection pool holds.
-        threads = settings.threads or (4 if ctx.db.dialect == "sqlite" else 20)
+        threads = handler_threads(settings, ctx.db.dialect)
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         task = asyncio.create_task(scheduler.run_forever()) if run_scheduler else None
         try:

@@ -15,17 +15,38 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Final, cast
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from bankkeys.bank.store.db import Database
 from bankkeys.bank.workflow import Actor, Role
 from bankkeys.server.store.models import Account, SessionRecord
 
 TOTP_PERIOD = 30
+
+_SESSIONS: Final = cast(Table, SessionRecord.__table__)
+_ACCOUNTS: Final = cast(Table, Account.__table__)
+# Every authenticated call: the session and its account in one statement.
+_RESOLVE: Final = (
+    select(
+        _SESSIONS.c.kind,
+        _SESSIONS.c.revoked_at,
+        _SESSIONS.c.expires_at,
+        _SESSIONS.c.csrf_token,
+        _ACCOUNTS.c.id,
+        _ACCOUNTS.c.login,
+        _ACCOUNTS.c.role,
+        _ACCOUNTS.c.signer_id,
+        _ACCOUNTS.c.display_name,
+        _ACCOUNTS.c.disabled,
+    )
+    .select_from(_SESSIONS.join(_ACCOUNTS, _ACCOUNTS.c.id == _SESSIONS.c.account_id))
+    .where(_SESSIONS.c.token_hash == bindparam("token_hash"))
+)
 
 
 class SessionKind(StrEnum):
@@ -258,25 +279,26 @@ class Authenticator:
     # -- using a session --
 
     def resolve(self, token: str, kind: SessionKind) -> Principal | None:
-        """The principal of a live session of ``kind``, or None."""
+        """The principal of a live session of ``kind``, or None.
+
+        Read afresh at every call, never cached: a sign-out, a password change or a disabled
+        account in any server process ends the session at the next request. One statement, so
+        on PostgreSQL it runs outside a transaction (one round trip)."""
         now = self.clock()
-        with self.db.reading() as session:  # every API call: no write lock on SQLite
-            row = session.execute(
-                select(SessionRecord, Account)
-                .join(Account, Account.id == SessionRecord.account_id)
-                .where(SessionRecord.token_hash == _digest(token))
-            ).first()
-            if row is None:
-                return None
-            record, account = row
-            if (
-                record.kind != kind
-                or record.revoked_at is not None
-                or record.expires_at <= now
-                or account.disabled
-            ):
-                return None
-            return _principal(account, record.csrf_token)
+        with self.db.statements() as conn:
+            row = conn.execute(_RESOLVE, {"token_hash": _digest(token)}).first()
+        if row is None:
+            return None
+        if row.kind != kind or row.revoked_at is not None or row.expires_at <= now or row.disabled:
+            return None
+        return Principal(
+            account_id=row.id,
+            login=row.login,
+            role=Role(row.role),
+            signer_id=row.signer_id,
+            display_name=row.display_name,
+            csrf_token=row.csrf_token,
+        )
 
     def sign_out(self, token: str) -> None:
         with self.db.transaction() as session:

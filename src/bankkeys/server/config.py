@@ -57,7 +57,7 @@ class Settings:
     argon2_time_cost: int = 3
     cookie_secure: bool | None = None  # None: Secure unless plain HTTP on a loopback address
     max_body_bytes: int = 2 * 1024 * 1024
-    threads: int = 0  # request handler threads per process; 0: 4 on SQLite, 20 on PostgreSQL
+    threads: int = 0  # request handler threads per process; 0: 4 on SQLite, 8 on PostgreSQL
     # policy
     renewal_window_days: int = 30
     request_ttl_days: int = 30

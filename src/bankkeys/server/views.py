@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final, cast
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, and_, bindparam, exists, false, select
 from sqlalchemy.orm import Session
 
 from bankkeys.bank.policy import RenewalPathName
@@ -13,8 +14,12 @@ from bankkeys.bank.store.models import Signer as SignerRow
 from bankkeys.bank.workflow import (
     DOCUMENT_TEXT,
     PATHS,
+    CertificateFacts,
     DisplayStatus,
     DocumentKind,
+    RequestFacts,
+    RequestState,
+    SignerFacts,
     Status,
     current_certificate,
     derive_status,
@@ -188,6 +193,127 @@ def request_view(session: Session, workflow: BankWorkflow, req: RekeyRequest) ->
         documents=views,
         certificate_serial=cert,
         certificate_url=f"{API}/requests/{req.id}/certificate" if cert else None,
+        token_model=req.token_model,
+        token_serial=req.token_serial,
+    )
+
+
+_REQUESTS: Final = cast(Table, RekeyRequest.__table__)
+_CERTIFICATES: Final = cast(Table, Certificate.__table__)
+_PRINTED: Final = cast(Table, PrintedDocument.__table__)
+_CERT_REQUESTS: Final = _REQUESTS.alias("certificate_request")
+_ISSUED: Final = _CERTIFICATES.alias("issued")
+# A request just accepted, with what its view depends on, in one statement: one row per
+# certificate of the signer valid at :now (none: one row of NULLs), whether the request has
+# document records or a certificate yet (then the full view is built instead).
+_ACCEPTED_VIEW: Final = (
+    select(
+        _REQUESTS.c.id,
+        _REQUESTS.c.signer_id,
+        _REQUESTS.c.kind,
+        _REQUESTS.c.path,
+        _REQUESTS.c.state,
+        _REQUESTS.c.accepted_at,
+        _REQUESTS.c.documents_received_at,
+        _REQUESTS.c.approved_at,
+        _REQUESTS.c.issued_at.label("request_issued_at"),
+        _REQUESTS.c.installed_at,
+        _REQUESTS.c.closed_at,
+        _REQUESTS.c.close_reason,
+        _REQUESTS.c.key_fingerprint,
+        _REQUESTS.c.token_model,
+        _REQUESTS.c.token_serial,
+        exists().where(_PRINTED.c.request_id == _REQUESTS.c.id).label("has_documents"),
+        exists().where(_ISSUED.c.request_id == _REQUESTS.c.id).label("has_certificate"),
+        _CERTIFICATES.c.serial,
+        _CERTIFICATES.c.not_before,
+        _CERTIFICATES.c.not_after,
+        _CERTIFICATES.c.request_id,
+        _CERTIFICATES.c.issued_at,
+        _CERT_REQUESTS.c.state.label("certificate_request_state"),
+    )
+    .select_from(
+        _REQUESTS.outerjoin(
+            _CERTIFICATES,
+            and_(
+                _CERTIFICATES.c.signer_id == _REQUESTS.c.signer_id,
+                _CERTIFICATES.c.is_ca == false(),
+                _CERTIFICATES.c.revoked_at.is_(None),
+                _CERTIFICATES.c.not_before <= bindparam("now"),
+                _CERTIFICATES.c.not_after > bindparam("now"),
+            ),
+        ).outerjoin(_CERT_REQUESTS, _CERT_REQUESTS.c.id == _CERTIFICATES.c.request_id)
+    )
+    .where(_REQUESTS.c.id == bindparam("request_id"), _REQUESTS.c.signer_id == bindparam("signer"))
+)
+
+
+def accepted_request_view(
+    conn: Connection, workflow: BankWorkflow, request_id: int, signer_id: int
+) -> s.RequestView | None:
+    """The view of a request the signer just submitted, from one statement; None when it is not
+    in that plain shape any more (moved on, documents recorded, another signer's): then
+    :func:`request_view` builds it in full.
+
+    An open request's display status depends only on its state and the signer's current
+    certificate (``derive_status``), so the facts handed to it hold just those: the valid
+    certificates, and the request with no approvals (none exist before documents arrive)."""
+    now = workflow.clock()
+    rows = conn.execute(
+        _ACCEPTED_VIEW, {"request_id": request_id, "signer": signer_id, "now": now}
+    ).all()
+    if not rows:
+        return None
+    req = rows[0]
+    if req.state != RequestState.ACCEPTED or req.has_documents or req.has_certificate:
+        return None
+    certificates = tuple(
+        CertificateFacts(
+            serial=row.serial,
+            not_before=row.not_before,
+            not_after=row.not_after,
+            revoked_at=None,
+            request_id=row.request_id,
+            request_installed=row.certificate_request_state in (None, RequestState.INSTALLED),
+            issued_at=row.issued_at,
+        )
+        for row in rows
+        if row.serial is not None
+    )
+    facts = SignerFacts(
+        certificates=certificates,
+        open_request=RequestFacts(
+            id=req.id,
+            state=RequestState.ACCEPTED,
+            accepted_at=req.accepted_at,
+            closed_at=req.closed_at,
+            close_reason=req.close_reason,
+            approvals=0,
+            old_certificate_retired=False,
+        ),
+        last_closed_request=None,
+        has_usable_activation_code=False,
+    )
+    status = derive_status(facts, now, workflow.policy)
+    required = PATHS[RenewalPathName(req.path)].required_documents
+    return s.RequestView(
+        id=req.id,
+        signer_id=req.signer_id,
+        kind="initial" if req.kind == "initial" else "renewal",
+        path=req.path,
+        state=req.state,
+        status=status_view(status),
+        accepted_at=req.accepted_at,
+        documents_received_at=req.documents_received_at,
+        approved_at=req.approved_at,
+        issued_at=req.request_issued_at,
+        installed_at=req.installed_at,
+        closed_at=req.closed_at,
+        close_reason=req.close_reason,
+        key_fingerprint=req.key_fingerprint,
+        documents=[_document_view(req.id, kind, None) for kind in required],
+        certificate_serial=None,
+        certificate_url=None,
         token_model=req.token_model,
         token_serial=req.token_serial,
     )

@@ -19,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -118,12 +118,35 @@ class Database:
             finally:
                 session.rollback()
 
+    @contextmanager
+    def statements(self) -> Iterator[Connection]:
+        """A connection for reads that one statement answers each. On PostgreSQL it runs in
+        autocommit: no BEGIN and ROLLBACK round trips around the statement, which sees its own
+        snapshot (so statements in a row may see different commits: read together what must
+        agree). On SQLite it is a deferred read unit, as :meth:`reading`."""
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.execution_options(**{READ_ONLY: True})
+                with conn.begin() as unit:
+                    try:
+                        yield conn
+                    finally:
+                        unit.rollback()
+            else:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                yield conn
+
     def dispose(self) -> None:
         self.engine.dispose()
 
 
 def open_database(url: str | None = None, *, pool_size: int = 5) -> Database:
-    """Open (not migrate) the database at ``url`` (default: :func:`database_url`)."""
+    """Open (not migrate) the database at ``url`` (default: :func:`database_url`).
+
+    ``pool_size``: PostgreSQL connections kept open; size it to the threads that may hold one at
+    once. Connections beyond it (up to as many again) are opened when needed and closed when
+    returned: a new backend costs PostgreSQL a process start, so a pool that is too small turns
+    each request beyond it into a connection set-up."""
     url = _normalise(url or database_url())
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,7 +43,9 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def context(request: Request) -> ServerContext:
+# Dependencies that do no I/O are ``async``: FastAPI runs a plain ``def`` one in a worker
+# thread, and each such hop costs more than the work.
+async def context(request: Request) -> ServerContext:
     ctx: ServerContext = request.app.state.ctx
     return ctx
 
@@ -64,7 +67,7 @@ def principal(
 Caller = Annotated[Principal, Depends(principal)]
 
 
-def signer_caller(caller: Caller) -> Principal:
+async def signer_caller(caller: Caller) -> Principal:
     if caller.role != Role.CLIENT_SIGNER or caller.signer_id is None:
         raise ApiError(403, "NotAllowed", "Доступно только владельцу сертификата (клиенту банка)")
     return caller
@@ -206,7 +209,7 @@ def get_subject_template(signer_id: SignerId, ctx: Ctx, caller: Signer) -> s.Sub
     responses=ERRORS,
     tags=["requests"],
 )
-def submit(signer_id: SignerId, body: s.SubmitRequest, ctx: Ctx, caller: Signer) -> s.RequestView:
+def submit(signer_id: SignerId, body: s.SubmitRequest, ctx: Ctx, caller: Signer) -> Response:
     """Submit a re-key request («Принят банком» on success)."""
     if signer_id != caller.signer_id:
         raise _not_found()
@@ -214,7 +217,17 @@ def submit(signer_id: SignerId, body: s.SubmitRequest, ctx: Ctx, caller: Signer)
     request_id = ctx.workflow.submit_request(
         caller.actor, signer_id, submitted, activation_code=body.activation_code
     )
-    return _own_request_view(ctx, caller, request_id)
+    with ctx.db.statements() as conn:
+        view = views.accepted_request_view(conn, ctx.workflow, request_id, signer_id)
+    if view is None:  # it moved on already, or has documents: the full view
+        view = _own_request_view(ctx, caller, request_id)
+    return _json(view, status.HTTP_201_CREATED)
+
+
+def _json(view: BaseModel, status_code: int) -> Response:
+    """The view as the answer, serialized here: a plain ``def`` route returning a model has it
+    validated again in another worker thread (the response model still documents it)."""
+    return Response(view.model_dump_json(), status_code, media_type="application/json")
 
 
 # --- requests ------------------------------------------------------------------------------------
