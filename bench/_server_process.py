@@ -152,3 +152,18 @@ def tree_rss_kib(pid: int) -> int:
         except OSError:
             continue
     return total
+
+
+def postgres_cpu_seconds(database: str) -> float:
+    """User + system CPU of the live PostgreSQL backends connected to ``database`` (a backend's
+    command line names its database), in seconds; backends that already exited are not counted."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid, (_, fields) in _process_table().items():
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if cmdline.startswith(b"postgres: ") and f" {database} ".encode() in cmdline:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
