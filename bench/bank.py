@@ -217,23 +217,54 @@ def run_threads(db: Database, ca: BankCA, slices: list[list[Prepared]]) -> list[
     return errors
 
 
-def _child(url: str, ca: BankCA, items: list[Prepared]) -> None:
+def _child(url: str, ca: BankCA, items: list[Prepared], db_cpu: Any) -> None:
     db = open_database(url, pool_size=1)
     try:
+        backend = _backend_pid(db)
+        before = _process_cpu_seconds(backend)
         process_slice(db, ca, items)
+        after = _process_cpu_seconds(backend)
+        if before is not None and after is not None:
+            with db_cpu.get_lock():
+                db_cpu.value += after - before
     finally:
         db.dispose()
 
 
-def run_processes(url: str, ca: BankCA, slices: list[list[Prepared]]) -> list[str]:
-    """One forked process per slice, as separate app servers would run."""
+def _backend_pid(db: Database) -> int | None:
+    """The PostgreSQL backend serving this process's one pooled connection (None on SQLite)."""
+    if db.dialect != "postgresql":
+        return None
+    with db.transaction() as s:
+        return int(s.execute(select(func.pg_backend_pid())).scalar_one())
+
+
+def _process_cpu_seconds(pid: int | None) -> float | None:
+    # A local server's backend is a process of this machine: its CPU time is in /proc.
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None  # a remote database server
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_processes(
+    url: str, ca: BankCA, slices: list[list[Prepared]]
+) -> tuple[list[str], float | None]:
+    """One forked process per slice, as separate app servers would run; the errors, and the
+    CPU seconds their PostgreSQL backends spent (None where it cannot be read)."""
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_child, args=(url, ca, sl)) for sl in slices]
+    db_cpu = ctx.Value("d", 0.0)
+    procs = [ctx.Process(target=_child, args=(url, ca, sl, db_cpu)) for sl in slices]
     for p in procs:
         p.start()
     for p in procs:
         p.join()
-    return [f"worker exit code {p.exitcode}" for p in procs if p.exitcode != 0]
+    errors = [f"worker exit code {p.exitcode}" for p in procs if p.exitcode != 0]
+    local = url.startswith("postgresql") and Path("/proc").is_dir() and db_cpu.value > 0
+    return errors, (db_cpu.value if local else None)
 
 
 def requests_per_second(target: Target, n: int, workers: int, mode: str) -> dict[str, Any]:
@@ -254,6 +285,7 @@ def requests_per_second(target: Target, n: int, workers: int, mode: str) -> dict
         work = prepare(db, ca, n)
         slices = [work[k::workers] for k in range(workers)]
         load_before = os.getloadavg()[0]
+        db_cpu = None
         if mode == "thread":
             cpu_before = _cpu_seconds(resource.RUSAGE_SELF)
             start = time.perf_counter()
@@ -264,7 +296,7 @@ def requests_per_second(target: Target, n: int, workers: int, mode: str) -> dict
             db.dispose()  # forked children open their own connections
             cpu_before = _cpu_seconds(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
-            errors = run_processes(target.url, ca, slices)
+            errors, db_cpu = run_processes(target.url, ca, slices)
             elapsed = time.perf_counter() - start
             cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_before
         if errors:
@@ -286,6 +318,9 @@ def requests_per_second(target: Target, n: int, workers: int, mode: str) -> dict
             # The bank processes' own CPU time (not the database server's): on a shared, loaded
             # machine this, unlike requests/s, does not depend on what else is running.
             "cpu_ms_per_request": cpu * 1000 / n,
+            # PostgreSQL's backends serving the workers (a local server only): with the bank's,
+            # the machine's whole cost of a request, and so the ceiling on these cores.
+            "database_cpu_ms_per_request": None if db_cpu is None else db_cpu * 1000 / n,
             "load_average": [load_before, os.getloadavg()[0]],
             "key": f"{key_spec().family}:{key_spec().curve}",
         }
@@ -424,6 +459,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{'':>10}  bank CPU {r['cpu_ms_per_request']:.1f} ms/request; load average "
             f"{r['load_average'][0]:.1f} -> {r['load_average'][1]:.1f}"
         )
+        if r["database_cpu_ms_per_request"] is not None:
+            both = r["cpu_ms_per_request"] + r["database_cpu_ms_per_request"]
+            cpus = report["machine"]["logical_cpus"] or 1
+            print(
+                f"{'':>10}  PostgreSQL backends {r['database_cpu_ms_per_request']:.1f} ms/request; "
+                f"together {both:.1f} ms: at most {cpus * 1000 / both:.0f} requests/s "
+                f"on {cpus} CPUs"
+            )
         print(
             f"{'':>10}  tick over {t['certificates']} certificates: "
             f"{t['first_seconds']:.3f} s first ({t['first_notices']} notices), "

@@ -37,6 +37,10 @@ def test_bench_reports_every_figure(mode: str) -> None:
         assert tick["certificates"] == 240
         # notAfter spread over a year: those within 30 days are noticed once, then none.
         assert 15 <= tick["first_notices"] <= 25 and tick["steady_notices"] == 0
+    # The local PostgreSQL's backends are measured too (worker processes only).
+    pg_cpu = report["results"]["postgresql"]["requests"]["database_cpu_ms_per_request"]
+    assert (pg_cpu is not None and pg_cpu > 0) if mode == "process" else pg_cpu is None
+    assert report["results"]["sqlite"]["requests"]["database_cpu_ms_per_request"] is None
     assert PG_ADMIN_URL  # the bench used the same server as the tests
 
 
