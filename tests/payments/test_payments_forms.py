@@ -13,6 +13,7 @@ from payments_samples import good_file
 from bankkeys.payments import (
     FORMAT_TAG,
     CanonicalFormError,
+    DocumentRef,
     JsonFormatError,
     PaymentOrder,
     PaymentsError,
@@ -245,3 +246,18 @@ def test_canonical_refuses_invalid_orders() -> None:
     data = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     with pytest.raises(ValidationError):
         parse_canonical(data)
+
+
+def test_the_same_faulty_party_is_refused_in_every_document_that_names_it() -> None:
+    # A party is checked once and remembered: the second document must still get the errors,
+    # under its own number and position.
+    order = good_orders()[0]
+    bad = dc_replace(order.payer, inn="7701234567", kpp="77A")
+    first = dc_replace(order, number="7", payer=bad)
+    second = dc_replace(order, number="8", payer=bad)
+    errors = [validate_order(o, DocumentRef(o.number, i)) for i, o in enumerate((first, second))]
+    assert [[(e.document, e.key) for e in found] for found in errors] == [
+        [(DocumentRef("7", 0), "ПлательщикИНН"), (DocumentRef("7", 0), "ПлательщикКПП")],
+        [(DocumentRef("8", 1), "ПлательщикИНН"), (DocumentRef("8", 1), "ПлательщикКПП")],
+    ]
+    assert validate_order(order) == ()  # the good payer is not mistaken for the bad one

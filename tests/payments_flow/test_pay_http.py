@@ -30,6 +30,7 @@ from pay_flow_support import (
 from bankkeys.bank.ca import RevocationReason
 from bankkeys.bank.payments import PaymentDesk
 from bankkeys.bank.payments_store import SigningRight
+from bankkeys.gost.streebog import streebog256
 from bankkeys.payments import Verdict, canonical_bytes, import_orders
 from bankkeys.pki.certificates import (
     CertificateTemplate,
@@ -62,6 +63,9 @@ def test_pay_accepted_listed_exported_replayed_and_duplicates(server: RunningSer
     body = post(server, "director", batch)
     assert statuses(body) == [("accepted", "")] * 3
     assert [r["number"] for r in body["results"]] == ["101", "102", "103"]
+    assert [r["content_hash"] for r in body["results"]] == [
+        streebog256(canonical_bytes(order(str(n)))).hexdigest() for n in (101, 102, 103)
+    ]
     assert body["retired_certificates"] == []  # an imported certificate replaced nothing
 
     # The same signed batch again: the same verdicts, nothing stored twice.
@@ -86,6 +90,8 @@ def test_pay_accepted_listed_exported_replayed_and_duplicates(server: RunningSer
     )
     (status, reason), *rest = statuses(dup)
     assert status == "refused" and "повтор номера" in reason and "102" in reason
+    refused_bytes = canonical_bytes(order("102", amount_kopecks=999))
+    assert dup["results"][0]["content_hash"] == streebog256(refused_bytes).hexdigest()
     assert rest == [("accepted", "")] * 2
 
     # Export: the bank's statuses in 1C form, readable by the 1C reader.

@@ -58,7 +58,7 @@ from bankkeys.bank.payments_store import (
 )
 from bankkeys.bank.store.models import Certificate, Organization, RekeyRequest, Signer
 from bankkeys.bank.workflow import Actor, RequestState, Role, Workflow, retire_superseded
-from bankkeys.gost.streebog import streebog256
+from bankkeys.gost.streebog import OID_STREEBOG256, streebog256
 from bankkeys.payments import (
     DocumentStatus,
     ExportEntry,
@@ -275,7 +275,7 @@ class _Pending:
 
     position: int
     item: SignedPayment
-    content_hash: str
+    content_hash: str = ""  # set once verified (see _verify_all)
     order: PaymentOrder | None = None
     verified: VerifiedSignature | None = None
     refusal: str | None = None
@@ -402,7 +402,7 @@ class PaymentDesk:
         raise AssertionError("unreachable")
 
     def _parse(self, position: int, item: SignedPayment) -> _Pending:
-        p = _Pending(position, item, streebog256(item.document).hexdigest())
+        p = _Pending(position, item)
         if len(item.document) > MAX_DOCUMENT_BYTES or len(item.signature) > MAX_SIGNATURE_BYTES:
             p.refusal = "документ или подпись слишком велики"
             return p
@@ -438,6 +438,14 @@ class PaymentDesk:
                 p.refusal = result
             else:
                 p.verified = result
+        for p in pending:
+            v = p.verified
+            # The CMS messageDigest of a GOST 2012-256 key is the Streebog-256 of these very
+            # bytes, checked equal to the signed attribute: the content hash, not computed twice.
+            if v is not None and v.digest_algorithm_oid == OID_STREEBOG256:
+                p.content_hash = v.message_digest.hex()
+            else:
+                p.content_hash = streebog256(p.item.document).hexdigest()
 
     def _decide(
         self, signer_id: int, actor: Actor, pending: list[_Pending], now: datetime
