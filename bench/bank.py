@@ -217,7 +217,7 @@ def run_threads(db: Database, ca: BankCA, slices: list[list[Prepared]]) -> list[
     return errors
 
 
-def _child(url: str, ca: BankCA, items: list[Prepared], db_cpu: Any) -> None:
+def _child(url: str, ca: BankCA, items: list[Prepared], db_cpu: Any, measured: Any) -> None:
     db = open_database(url, pool_size=1)
     try:
         backend = _backend_pid(db)
@@ -227,6 +227,8 @@ def _child(url: str, ca: BankCA, items: list[Prepared], db_cpu: Any) -> None:
         if before is not None and after is not None:
             with db_cpu.get_lock():
                 db_cpu.value += after - before
+            with measured.get_lock():
+                measured.value += 1
     finally:
         db.dispose()
 
@@ -256,15 +258,14 @@ def run_processes(
     """One forked process per slice, as separate app servers would run; the errors, and the
     CPU seconds their PostgreSQL backends spent (None where it cannot be read)."""
     ctx = multiprocessing.get_context("fork")
-    db_cpu = ctx.Value("d", 0.0)
-    procs = [ctx.Process(target=_child, args=(url, ca, sl, db_cpu)) for sl in slices]
+    db_cpu, measured = ctx.Value("d", 0.0), ctx.Value("i", 0)
+    procs = [ctx.Process(target=_child, args=(url, ca, sl, db_cpu, measured)) for sl in slices]
     for p in procs:
         p.start()
     for p in procs:
         p.join()
     errors = [f"worker exit code {p.exitcode}" for p in procs if p.exitcode != 0]
-    local = url.startswith("postgresql") and Path("/proc").is_dir() and db_cpu.value > 0
-    return errors, (db_cpu.value if local else None)
+    return errors, (db_cpu.value if measured.value == len(procs) else None)
 
 
 def requests_per_second(target: Target, n: int, workers: int, mode: str) -> dict[str, Any]:

@@ -39,7 +39,8 @@ def test_bench_reports_every_figure(mode: str) -> None:
         assert 15 <= tick["first_notices"] <= 25 and tick["steady_notices"] == 0
     # The local PostgreSQL's backends are measured too (worker processes only).
     pg_cpu = report["results"]["postgresql"]["requests"]["database_cpu_ms_per_request"]
-    assert (pg_cpu is not None and pg_cpu > 0) if mode == "process" else pg_cpu is None
+    # (A few requests may cost under the kernel's 10 ms tick: zero, but measured.)
+    assert (pg_cpu is not None and pg_cpu >= 0) if mode == "process" else pg_cpu is None
     assert report["results"]["sqlite"]["requests"]["database_cpu_ms_per_request"] is None
     assert PG_ADMIN_URL  # the bench used the same server as the tests
 

@@ -874,11 +874,10 @@ _LOCKED_COLUMNS: Final = (
 )
 
 
-_LOCK_REQUEST: Final = (
-    select(*_LOCKED_COLUMNS)
-    .where(_REQUESTS_TABLE.c.id == bindparam("request_id"))
-    .with_for_update()
+_READ_REQUEST: Final = select(*_LOCKED_COLUMNS).where(
+    _REQUESTS_TABLE.c.id == bindparam("request_id")
 )
+_LOCK_REQUEST: Final = _READ_REQUEST.with_for_update()
 # Read after the lock is held, in their own statements: under READ COMMITTED a locking SELECT
 # that also joined these rows would see them as of before the wait for the lock (PostgreSQL
 # re-reads only the locked row), and two racing approvals would both count one.
@@ -1715,13 +1714,12 @@ class Workflow:
         if self.ca is None:
             return None
         with self.db.reading() as session:
-            req = session.get(RekeyRequest, request_id)
-            if req is None or req.state != RequestState.DOCUMENTS_RECEIVED:
+            row = session.connection().execute(_READ_REQUEST, {"request_id": request_id}).first()
+            if row is None or row.state != RequestState.DOCUMENTS_RECEIVED:
                 return None
-            approvals = session.execute(
-                select(func.count()).select_from(Approval).where(Approval.request_id == req.id)
-            ).scalar_one()
-            if approvals + 1 < required:
+            req = _LockedRequest(*row)
+            approvals = session.connection().execute(_APPROVERS, {"request_id": req.id}).all()
+            if len(approvals) + 1 < required:
                 return None  # this approval will not complete the count
             try:
                 return req.subject_json, req.public_key_info, self._sign(req, self.clock())
