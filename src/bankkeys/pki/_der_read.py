@@ -3,7 +3,8 @@ value's header, a constructed value's children (both in C, pki/_c), and the few 
 certificate or request reader needs (OBJECT IDENTIFIER, INTEGER, BOOLEAN, OCTET STRING, BIT STRING,
 the character strings, UTCTime and GeneralizedTime), each checked as X.690 DER demands. No objects
 are built for the parts nobody reads; that is the point (speed), and why this exists beside
-asn1crypto, which the builders use.
+asn1crypto (still the judge in the tests, and the reader of the rare parts). Its writing
+counterpart is :mod:`bankkeys.pki._der_write`; both take the tag octets from ``_der_tags``.
 """
 
 from __future__ import annotations
@@ -13,25 +14,27 @@ from datetime import UTC, datetime
 from typing import Final
 
 from bankkeys.pki import _der
+from bankkeys.pki._der_tags import (
+    BIT_STRING,
+    BMP_STRING,
+    BOOLEAN,
+    GENERALIZED_TIME,
+    IA5_STRING,
+    INTEGER,
+    NULL,
+    NUMERIC_STRING,
+    OCTET_STRING,
+    OID,
+    PRINTABLE_STRING,
+    SEQUENCE,
+    SET,
+    TELETEX_STRING,
+    UNIVERSAL_STRING,
+    UTC_TIME,
+    UTF8_STRING,
+)
 from bankkeys.pki.errors import ParseError
 
-SEQUENCE = 0x30
-SET = 0x31
-BOOLEAN = 0x01
-INTEGER = 0x02
-BIT_STRING = 0x03
-OCTET_STRING = 0x04
-NULL = 0x05
-OID = 0x06
-UTF8_STRING = 0x0C
-NUMERIC_STRING = 0x12
-PRINTABLE_STRING = 0x13
-TELETEX_STRING = 0x14
-IA5_STRING = 0x16
-UNIVERSAL_STRING = 0x1C
-BMP_STRING = 0x1E
-UTC_TIME = 0x17
-GENERALIZED_TIME = 0x18
 HIGH_TAG = -1  # a high-tag-number form: nothing a verifier reads uses one
 
 

@@ -13,22 +13,23 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Final
 
+from bankkeys.pki._der_tags import (
+    BIT_STRING,
+    BOOLEAN,
+    GENERALIZED_TIME,
+    IA5_STRING,
+    INTEGER,
+    NULL,
+    NUMERIC_STRING,
+    OCTET_STRING,
+    OID,
+    PRINTABLE_STRING,
+    SEQUENCE,
+    SET,
+    UTC_TIME,
+    UTF8_STRING,
+)
 from bankkeys.pki.errors import InvalidInput
-
-BOOLEAN: Final = 0x01
-INTEGER: Final = 0x02
-BIT_STRING: Final = 0x03
-OCTET_STRING: Final = 0x04
-NULL: Final = 0x05
-OID: Final = 0x06
-UTF8_STRING: Final = 0x0C
-NUMERIC_STRING: Final = 0x12
-PRINTABLE_STRING: Final = 0x13
-IA5_STRING: Final = 0x16
-UTC_TIME: Final = 0x17
-GENERALIZED_TIME: Final = 0x18
-SEQUENCE: Final = 0x30
-SET: Final = 0x31
 
 # RFC 5280 4.1.2.5: UTCTime for 1950 through 2049, GeneralizedTime from 2050.
 _UTC_TIME_FIRST: Final = datetime(1950, 1, 1, tzinfo=UTC)
