@@ -27,8 +27,14 @@ from bankkeys.pki import _der_read as r
 from bankkeys.pki._asn1 import csr, x509
 from bankkeys.pki.errors import ParseError
 from bankkeys.pki.keys import decode_public_key_info
-from bankkeys.pki.names import Name, attributes_of, email_text, name_of
+from bankkeys.pki.names import attributes_of, email_text, name_of
 from bankkeys.pki.signer import KeySpec
+from bankkeys.pki.x509_records import (
+    KNOWN_EXTENSIONS,
+    Certificate,
+    CertificationRequest,
+    IssuerSignTool,
+)
 
 _VERSION_TAG: Final = r.context(0, constructed=True)
 _ISSUER_UID_TAG: Final = r.context(1, constructed=False)
@@ -76,37 +82,6 @@ class Extensions:
     present: frozenset[str]
 
 
-@dataclass(frozen=True)
-class CertificateFields:
-    version: int
-    serial: int
-    signature_algorithm_oid: str
-    issuer: Name
-    subject: Name
-    not_before: datetime
-    not_after: datetime
-    key_spec: KeySpec
-    public_key: bytes
-    public_key_info: bytes
-    extensions: Extensions
-    tbs: bytes
-    signature: bytes
-    issuer_der: bytes
-    subject_der: bytes
-
-
-@dataclass(frozen=True)
-class RequestFields:
-    subject: Name
-    key_spec: KeySpec
-    public_key: bytes
-    public_key_info: bytes
-    signature_algorithm_oid: str
-    extensions: Extensions
-    tbs: bytes
-    signature: bytes
-
-
 # --- the signed envelope ---------------------------------------------------------------------
 
 
@@ -143,7 +118,7 @@ def _public_key(der: bytes, tlv: r.Tlv, what: str) -> tuple[KeySpec, bytes, byte
 # --- certificates ----------------------------------------------------------------------------
 
 
-def read_certificate(der: bytes) -> CertificateFields:
+def read_certificate(der: bytes) -> Certificate:
     """Every field of a certificate; any defect is a ParseError. The signature is not checked."""
     what = "сертификат"
     tbs, sig_oid, signature = _signed(der, what)
@@ -182,7 +157,9 @@ def read_certificate(der: bytes) -> CertificateFields:
         extensions = r.children(der, r.expect(wrapped[0], r.SEQUENCE, what), what)
     if rest:
         raise ParseError(f"{what}: лишние поля в теле сертификата")
-    return CertificateFields(
+    ext = read_extensions(der, extensions, what)
+    return Certificate(
+        der=der,
         version=version,
         serial=serial,
         signature_algorithm_oid=sig_oid,
@@ -193,7 +170,23 @@ def read_certificate(der: bytes) -> CertificateFields:
         key_spec=spec,
         public_key=public,
         public_key_info=info,
-        extensions=read_extensions(der, extensions, what),
+        is_ca=ext.is_ca,
+        path_length=ext.path_length,
+        has_basic_constraints=ext.has_basic_constraints,
+        key_usage=ext.key_usage,
+        extended_key_usage=ext.extended_key_usage,
+        subject_key_id=ext.subject_key_id,
+        authority_key_id=ext.authority_key_id,
+        policies=ext.policies,
+        crl_urls=ext.crl_urls,
+        ocsp_urls=ext.ocsp_urls,
+        ca_issuer_urls=ext.ca_issuer_urls,
+        subject_sign_tool=ext.subject_sign_tool,
+        issuer_sign_tool=IssuerSignTool(*ext.issuer_sign_tool) if ext.issuer_sign_tool else None,
+        private_key_usage_period=ext.private_key_usage_period,
+        alt_emails=ext.alt_emails,
+        critical_extensions=ext.critical,
+        unknown_critical_extensions=ext.critical - KNOWN_EXTENSIONS,
         tbs=r.encoding(der, tbs),
         signature=signature,
         issuer_der=r.encoding(der, issuer),
@@ -211,7 +204,7 @@ def _unique_id(der: bytes, tlv: r.Tlv, what: str) -> None:
 # --- requests --------------------------------------------------------------------------------
 
 
-def read_request(der: bytes) -> RequestFields:
+def read_request(der: bytes) -> CertificationRequest:
     """Every field of a PKCS#10 request; any defect is a ParseError. The signature is not
     checked."""
     what = "запрос на сертификат (PKCS#10)"
@@ -227,13 +220,22 @@ def read_request(der: bytes) -> RequestFields:
     if len(fields) == 4:
         for attribute in r.children(der, r.expect(fields[3], _ATTRIBUTES_TAG, what), what):
             requested += _attribute(der, attribute, what)
-    return RequestFields(
+    ext = read_extensions(der, requested, what)
+    if ext.issuer_sign_tool is not None:
+        raise ParseError(f"{what}: issuerSignTool в запросе недопустим")
+    return CertificationRequest(
+        der=der,
         subject=name_of(der, subject),
         key_spec=spec,
         public_key=public,
         public_key_info=key_info,
         signature_algorithm_oid=sig_oid,
-        extensions=read_extensions(der, requested, what),
+        key_usage=ext.key_usage,
+        extended_key_usage=ext.extended_key_usage,
+        subject_sign_tool=ext.subject_sign_tool,
+        alt_emails=ext.alt_emails,
+        policies=ext.policies,
+        requested_extensions=ext.present,
         tbs=r.encoding(der, info),
         signature=signature,
     )
@@ -511,9 +513,7 @@ def _iri(raw: bytes) -> str:
 
 
 __all__ = [
-    "CertificateFields",
     "Extensions",
-    "RequestFields",
     "read_certificate",
     "read_extensions",
     "read_request",

@@ -8,7 +8,7 @@ SubjectPublicKeyInfo (what the subject proved to hold), and signed by the issuer
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -31,8 +31,27 @@ from bankkeys.pki.keys import (
     pem_encode,
 )
 from bankkeys.pki.names import Name, email_octets, name_to_der
-from bankkeys.pki.signer import KeySpec, Signer
+from bankkeys.pki.signer import Signer
 from bankkeys.pki.verify import verify_with_key
+from bankkeys.pki.x509_records import (
+    KNOWN_EXTENSIONS,
+    Certificate,
+    IssuerSignTool,
+    names_match,
+)
+
+__all__ = [
+    "KNOWN_EXTENSIONS",
+    "Certificate",
+    "CertificateTemplate",
+    "IssuerSignTool",
+    "build_certificate",
+    "certificate_to_pem",
+    "load_der",
+    "names_match",
+    "parse_certificate",
+    "verify_certificate_signature",
+]
 
 KEY_USAGES: Final = frozenset(
     {
@@ -57,35 +76,6 @@ POLICY_KC1: Final = "1.2.643.100.113.1"
 POLICY_KC2: Final = "1.2.643.100.113.2"
 POLICY_KC3: Final = "1.2.643.100.113.3"
 
-# The extensions parse_certificate understands (criticality of anything else is reported).
-KNOWN_EXTENSIONS: Final = frozenset(
-    {
-        "2.5.29.14",  # subjectKeyIdentifier
-        "2.5.29.15",  # keyUsage
-        "2.5.29.16",  # privateKeyUsagePeriod
-        "2.5.29.19",  # basicConstraints
-        "2.5.29.31",  # cRLDistributionPoints
-        "2.5.29.32",  # certificatePolicies
-        "2.5.29.35",  # authorityKeyIdentifier
-        "2.5.29.37",  # extendedKeyUsage
-        "2.5.29.17",  # subjectAltName
-        "1.3.6.1.5.5.7.1.1",  # authorityInfoAccess
-        _asn1.SUBJECT_SIGN_TOOL,
-        _asn1.ISSUER_SIGN_TOOL,
-        _asn1.IDENTIFICATION_KIND,
-    }
-)
-
-
-@dataclass(frozen=True)
-class IssuerSignTool:
-    """Extension issuerSignTool: the certified tools of the CA and their conformity documents."""
-
-    sign_tool: str
-    ca_tool: str
-    sign_tool_cert: str
-    ca_tool_cert: str
-
 
 @dataclass(frozen=True)
 class CertificateTemplate:
@@ -106,51 +96,6 @@ class CertificateTemplate:
     subject_sign_tool: str | None = None
     issuer_sign_tool: IssuerSignTool | None = None
     private_key_usage_period: tuple[datetime, datetime] | None = None
-
-
-@dataclass(frozen=True)
-class Certificate:
-    """A parsed certificate. ``der`` is the exact input; everything else is read from it."""
-
-    der: bytes
-    version: int
-    serial: int
-    signature_algorithm_oid: str
-    issuer: Name
-    subject: Name
-    not_before: datetime
-    not_after: datetime
-    key_spec: KeySpec
-    public_key: bytes
-    public_key_info: bytes
-    is_ca: bool
-    path_length: int | None
-    has_basic_constraints: bool
-    key_usage: frozenset[str] | None  # None: no keyUsage extension
-    extended_key_usage: tuple[str, ...] | None
-    subject_key_id: bytes | None
-    authority_key_id: bytes | None
-    policies: tuple[str, ...]
-    crl_urls: tuple[str, ...]
-    ocsp_urls: tuple[str, ...]
-    ca_issuer_urls: tuple[str, ...]
-    subject_sign_tool: str | None
-    issuer_sign_tool: IssuerSignTool | None
-    private_key_usage_period: tuple[datetime | None, datetime | None] | None
-    alt_emails: tuple[str, ...]
-    critical_extensions: frozenset[str]
-    unknown_critical_extensions: frozenset[str]
-    tbs: bytes = field(repr=False)
-    signature: bytes = field(repr=False)
-    issuer_der: bytes = field(repr=False)
-    subject_der: bytes = field(repr=False)
-
-    @property
-    def is_self_issued(self) -> bool:
-        return names_match(self.issuer_der, self.subject_der)
-
-    def to_pem(self) -> str:
-        return pem_encode("CERTIFICATE", self.der)
 
 
 # --- building ------------------------------------------------------------------------------
@@ -341,52 +286,7 @@ def parse_certificate(data: bytes | str) -> Certificate:
     Read straight from the DER (:mod:`bankkeys.pki._x509_read`): the bank parses one with every
     re-key request.
     """
-    der = load_der(data, "CERTIFICATE")
-    fields = _x509_read.read_certificate(der)
-    ext = fields.extensions
-    return Certificate(
-        der=der,
-        version=fields.version,
-        serial=fields.serial,
-        signature_algorithm_oid=fields.signature_algorithm_oid,
-        issuer=fields.issuer,
-        subject=fields.subject,
-        not_before=fields.not_before,
-        not_after=fields.not_after,
-        key_spec=fields.key_spec,
-        public_key=fields.public_key,
-        public_key_info=fields.public_key_info,
-        tbs=fields.tbs,
-        signature=fields.signature,
-        issuer_der=fields.issuer_der,
-        subject_der=fields.subject_der,
-        is_ca=ext.is_ca,
-        path_length=ext.path_length,
-        has_basic_constraints=ext.has_basic_constraints,
-        key_usage=ext.key_usage,
-        extended_key_usage=ext.extended_key_usage,
-        subject_key_id=ext.subject_key_id,
-        authority_key_id=ext.authority_key_id,
-        policies=ext.policies,
-        crl_urls=ext.crl_urls,
-        ocsp_urls=ext.ocsp_urls,
-        ca_issuer_urls=ext.ca_issuer_urls,
-        subject_sign_tool=ext.subject_sign_tool,
-        issuer_sign_tool=IssuerSignTool(*ext.issuer_sign_tool) if ext.issuer_sign_tool else None,
-        private_key_usage_period=ext.private_key_usage_period,
-        alt_emails=ext.alt_emails,
-        critical_extensions=ext.critical,
-        unknown_critical_extensions=ext.critical - KNOWN_EXTENSIONS,
-    )
-
-
-def names_match(a_der: bytes, b_der: bytes) -> bool:
-    """RFC 5280 7.1 name comparison (after string preparation) of two DER names."""
-    if a_der == b_der:
-        return True
-    with _asn1.guarded("имя"):
-        result = x509.Name.load(a_der) == x509.Name.load(b_der)
-    return bool(result)
+    return _x509_read.read_certificate(load_der(data, "CERTIFICATE"))
 
 
 def verify_certificate_signature(cert: Certificate, issuer_public_key_info: bytes) -> None:

@@ -3,42 +3,19 @@ read every field back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from bankkeys.pki import _asn1, _x509_read
 from bankkeys.pki._asn1 import core, csr, keys, x509
 from bankkeys.pki._common import extension, signature_algorithm
 from bankkeys.pki.certificates import KEY_USAGES, load_der
-from bankkeys.pki.errors import InvalidInput, ParseError
-from bankkeys.pki.keys import pem_encode
+from bankkeys.pki.errors import InvalidInput
 from bankkeys.pki.names import Name, name_to_asn1
-from bankkeys.pki.signer import KeySpec, Signer
+from bankkeys.pki.signer import Signer
 from bankkeys.pki.verify import verify_with_key
+from bankkeys.pki.x509_records import CertificationRequest
 
-
-@dataclass(frozen=True)
-class CertificationRequest:
-    """A parsed PKCS#10 request; ``der`` is the exact input. The signature is not yet checked:
-    call :func:`verify_request`."""
-
-    der: bytes
-    subject: Name
-    key_spec: KeySpec
-    public_key: bytes
-    public_key_info: bytes
-    signature_algorithm_oid: str
-    key_usage: frozenset[str] | None
-    extended_key_usage: tuple[str, ...] | None
-    subject_sign_tool: str | None
-    alt_emails: tuple[str, ...]
-    policies: tuple[str, ...]
-    requested_extensions: frozenset[str]  # dotted OIDs of every extension asked for
-    tbs: bytes = field(repr=False)
-    signature: bytes = field(repr=False)
-
-    def to_pem(self) -> str:
-        return pem_encode("CERTIFICATE REQUEST", self.der)
+__all__ = ["CertificationRequest", "build_request", "parse_request", "verify_request"]
 
 
 def build_request(
@@ -103,27 +80,7 @@ def parse_request(data: bytes | str) -> CertificationRequest:
     Read straight from the DER (:mod:`bankkeys.pki._x509_read`): the bank parses one with every
     re-key request.
     """
-    der = load_der(data, "CERTIFICATE REQUEST")
-    fields = _x509_read.read_request(der)
-    ext = fields.extensions
-    if ext.issuer_sign_tool is not None:
-        raise ParseError("запрос на сертификат (PKCS#10): issuerSignTool в запросе недопустим")
-    return CertificationRequest(
-        der=der,
-        subject=fields.subject,
-        key_spec=fields.key_spec,
-        public_key=fields.public_key,
-        public_key_info=fields.public_key_info,
-        signature_algorithm_oid=fields.signature_algorithm_oid,
-        key_usage=ext.key_usage,
-        extended_key_usage=ext.extended_key_usage,
-        subject_sign_tool=ext.subject_sign_tool,
-        alt_emails=ext.alt_emails,
-        policies=ext.policies,
-        requested_extensions=ext.present,
-        tbs=fields.tbs,
-        signature=fields.signature,
-    )
+    return _x509_read.read_request(load_der(data, "CERTIFICATE REQUEST"))
 
 
 def verify_request(request: CertificationRequest) -> None:
