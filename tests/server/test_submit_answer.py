@@ -5,6 +5,9 @@ request once the pool is warm."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -149,3 +152,22 @@ def test_no_connection_is_opened_per_request(server: RunningServer) -> None:
     finally:
         event.remove(server.ctx.db.engine, "connect", count)
     assert opened == 0
+
+
+def test_a_worker_process_freezes_its_start_up_objects(server: RunningServer) -> None:
+    from bankkeys.server.cli import _env_of
+
+    env = {
+        **os.environ,
+        **{f"BANKKEYS_{k.upper()}": v for k, v in _env_of(server.settings).items()},
+    }
+    probe = (
+        "import gc\nfrom bankkeys.server.asgi import create\n"
+        "before = gc.get_freeze_count()\ncreate()\nprint(before, gc.get_freeze_count())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    before, after = int(out[0]), int(out[1])
+    # Out of the collector's sight: a full collection no longer walks them.
+    assert before == 0 and after > 50_000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -33,6 +34,15 @@ derived statuses, re-key requests, printable documents, certificates), the publi
 and CRL. Errors are `{"error": {"code", "message", "current_status"}}` with Russian messages.
 See docs/api.md for the flow.
 """
+
+
+def freeze_startup_objects() -> None:
+    """For a serving process, once its app is built: what start-up made (modules, the app, ORM
+    mappings: ~200k objects) lives as long as the process, so the garbage collector is told to
+    leave it alone. Otherwise every full collection walks it — 70-80 ms with every request
+    thread stopped, the tail of the latency."""
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(

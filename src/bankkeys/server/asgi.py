@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from bankkeys.server.app import create_app
+from bankkeys.server.app import create_app, freeze_startup_objects
 from bankkeys.server.config import load_settings
 from bankkeys.server.context import build_context
 from bankkeys.server.logs import configure
@@ -15,4 +15,6 @@ def create() -> FastAPI:
     settings = load_settings()
     configure(settings.log_level)
     # The parent process migrated and prepared the database before starting the workers.
-    return create_app(settings, context=build_context(settings, migrate=False))
+    app = create_app(settings, context=build_context(settings, migrate=False))
+    freeze_startup_objects()
+    return app

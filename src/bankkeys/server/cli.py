@@ -51,7 +51,7 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
     import uvicorn
 
     from bankkeys.server import bootstrap
-    from bankkeys.server.app import create_app
+    from bankkeys.server.app import create_app, freeze_startup_objects
     from bankkeys.server.context import build_context
     from bankkeys.server.logs import configure
 
@@ -91,6 +91,7 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
         )
         return
     app = create_app(settings, context=ctx)
+    freeze_startup_objects()
     uvicorn.run(
         app,
         host=settings.host,
