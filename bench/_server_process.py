@@ -154,16 +154,17 @@ def tree_rss_kib(pid: int) -> int:
     return total
 
 
-def postgres_cpu_seconds(database: str) -> float:
-    """User + system CPU of the live PostgreSQL backends connected to ``database`` (a backend's
-    command line names its database), in seconds; backends that already exited are not counted."""
+def postgres_backend_cpu(database: str) -> dict[int, float]:
+    """User + system CPU, in seconds, of each live PostgreSQL backend connected to ``database``
+    (a backend's command line names its database), by process id. Compare two readings pid by
+    pid: a backend that exits in between takes its CPU with it."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    found: dict[int, float] = {}
     for pid, (_, fields) in _process_table().items():
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
         if cmdline.startswith(b"postgres: ") and f" {database} ".encode() in cmdline:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+            found[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return found

@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from _server_process import (
-    postgres_cpu_seconds,
+    postgres_backend_cpu,
     process_tree,
     running_server,
     scratch_site,
@@ -295,8 +295,12 @@ def _database_name(env: dict[str, str]) -> str | None:
 
 
 @contextmanager
-def _profiled(server_pid: int, out_dir: Path | None, label: str) -> Iterator[None]:
-    """py-spy (raw collapsed stacks) on every server process while the clients run."""
+def _profiled(
+    server_pid: int, out_dir: Path | None, label: str, gil: bool = False
+) -> Iterator[None]:
+    """py-spy (raw collapsed stacks) on every server process while the clients run; with
+    ``gil``, only samples of the thread holding the GIL (Python's CPU, without C code that
+    releases it: the signature checks)."""
     if out_dir is None:
         yield
         return
@@ -316,6 +320,7 @@ def _profiled(server_pid: int, out_dir: Path | None, label: str) -> Iterator[Non
                 "--nonblocking",
                 "-o",
                 str(out_dir / f"{label}-{pid}.txt"),
+                *(["--gil"] if gil else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -333,7 +338,7 @@ def _profiled(server_pid: int, out_dir: Path | None, label: str) -> Iterator[Non
             p.wait(timeout=30)
 
 
-WARM_UP = 64  # submissions before the timed ones, from signers of their own
+WARM_UP = 200  # submissions before the timed ones, from signers of their own
 
 
 def run_one(
@@ -343,6 +348,7 @@ def run_one(
     levels: list[int],
     client: str,
     profile: Path | None,
+    profile_gil: bool = False,
 ) -> list[dict[str, Any]]:
     results = []
     with scratch_site(db, "bankkeys-bench") as site:
@@ -364,15 +370,20 @@ def run_one(
                 jobs_file.write_text(json.dumps(all_jobs[i * count : (i + 1) * count]))
                 out = site.work / f"result-{concurrency}.json"
                 server_cpu = tree_cpu_seconds(server.pid)
-                pg_cpu = postgres_cpu_seconds(pg_name) if pg_name else 0.0
-                with _profiled(server.pid, profile, f"{db}-c{concurrency}"):
+                pg_before = postgres_backend_cpu(pg_name) if pg_name else {}
+                with _profiled(server.pid, profile, f"{db}-c{concurrency}", profile_gil):
                     subprocess.run(
                         [sys.executable, __file__, "--client", str(jobs_file), site.url,
                          str(concurrency), str(out), client],
                         check=True,
                     )  # fmt: skip
                 server_cpu = tree_cpu_seconds(server.pid) - server_cpu
-                pg_cpu = (postgres_cpu_seconds(pg_name) - pg_cpu) if pg_name else float("nan")
+                pg_after = postgres_backend_cpu(pg_name) if pg_name else {}
+                pg_cpu = (
+                    sum(cpu - pg_before.get(pid, 0.0) for pid, cpu in pg_after.items())
+                    if pg_name
+                    else float("nan")
+                )
                 rss = tree_rss_kib(server.pid)
                 result = json.loads(out.read_text())
                 results.append(
@@ -432,6 +443,7 @@ def main() -> None:
     )
     parser.add_argument("--client", choices=["raw", "httpx"], default="raw")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy output folder")
+    parser.add_argument("--profile-gil", action="store_true", help="py-spy --gil")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
@@ -440,7 +452,9 @@ def main() -> None:
     results = []
     for db in dbs:
         workers = args.workers or (2 if db == "postgresql" else 1)
-        results += run_one(db, workers, args.requests, levels, args.client, args.profile)
+        results += run_one(
+            db, workers, args.requests, levels, args.client, args.profile, args.profile_gil
+        )
     if args.json:
         print(json.dumps(results, indent=2))
         return
