@@ -261,6 +261,23 @@ class _CertificateFacts:
     revoked_at: datetime | None
     revocation_reason: str | None
     request_state: str | None
+    signing_right: SigningRight | None  # None: no row, the default right
+    # The certificate its key set replaced, as read with these facts (see may_retire_old).
+    old_certificate_id: int | None
+    old_revoked_at: datetime | None
+    old_not_after: datetime | None
+
+    def may_retire_old(self, now: datetime) -> bool:
+        """Whether accepting a payment under this certificate may retire the one it replaced
+        (:func:`bankkeys.bank.workflow.retire_superseded` decides, under lock). A revocation is
+        never undone, so once the facts show the old one revoked or expired, nothing is left."""
+        return (
+            self.request_state == RequestState.INSTALLED
+            and self.old_certificate_id is not None
+            and self.old_revoked_at is None
+            and self.old_not_after is not None
+            and self.old_not_after > now
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,7 +477,9 @@ class PaymentDesk:
             live = [p for p in pending if p.refusal is None and p.order is not None]
             certs = _certificate_facts(session, {p.item.certificate_serial for p in live})
             orgs = _organization_facts(session, {p.order.payer.inn for p in live if p.order})
-            rights = _rights(session, {c.signer_id for c in certs.values()})
+            rights = {
+                c.signer_id: c.signing_right for c in certs.values() if c.signing_right is not None
+            }
             docs_by_hash, docs_by_number, signatures = _documents(session, live)
             out = _Decisions()
             for p in pending:
@@ -504,6 +523,9 @@ class PaymentDesk:
             _write(session, out)
             retired = []
             for serial in sorted(out.accepted_serials):
+                facts = certs.get(serial)
+                if facts is not None and not facts.may_retire_old(now):
+                    continue  # the common case: no statement per batch
                 old = _retire_for(session, serial, now, wf)
                 if old is not None:
                     retired.append(old)
@@ -750,6 +772,8 @@ def _table(model: type[Any]) -> Table:
 _CERTIFICATES_T = _table(Certificate)
 _SIGNERS_T = _table(Signer)
 _REQUESTS_T = _table(RekeyRequest)
+_OLD_CERTIFICATES_T = _CERTIFICATES_T.alias("old_certificates")
+_RIGHTS_T = _table(PaymentRight)
 _DOCUMENTS_T = _table(PaymentDocument)
 _SIGNATURES_T = _table(PaymentSignature)
 # A new signature finds its document by the unique content hash inside the INSERT: no SELECT
@@ -768,6 +792,7 @@ _ACCEPT_STORED = (
 
 def _certificate_facts(session: Session, serials: Iterable[str]) -> dict[str, _CertificateFacts]:
     c, s, r = _CERTIFICATES_T.c, _SIGNERS_T.c, _REQUESTS_T.c
+    old, right = _OLD_CERTIFICATES_T.c, _RIGHTS_T.c
     rows = session.connection().execute(
         select(
             c.serial,
@@ -780,9 +805,15 @@ def _certificate_facts(session: Session, serials: Iterable[str]) -> dict[str, _C
             c.revoked_at,
             c.revocation_reason,
             r.state,
+            right.signing_right,
+            r.old_certificate_id,
+            old.revoked_at,
+            old.not_after,
         )
         .join_from(_CERTIFICATES_T, _SIGNERS_T, s.id == c.signer_id)
         .outerjoin(_REQUESTS_T, r.id == c.request_id)
+        .outerjoin(_OLD_CERTIFICATES_T, old.id == r.old_certificate_id)
+        .outerjoin(_RIGHTS_T, right.signer_id == c.signer_id)
         .where(c.serial.in_(sorted(serials)))
     )
     return {
@@ -796,6 +827,10 @@ def _certificate_facts(session: Session, serials: Iterable[str]) -> dict[str, _C
             revoked_at,
             reason,
             state,
+            SigningRight(signing_right) if signing_right is not None else None,
+            old_id,
+            old_revoked_at,
+            old_not_after,
         )
         for (
             serial,
@@ -808,6 +843,10 @@ def _certificate_facts(session: Session, serials: Iterable[str]) -> dict[str, _C
             revoked_at,
             reason,
             state,
+            signing_right,
+            old_id,
+            old_revoked_at,
+            old_not_after,
         ) in rows
     }
 
@@ -819,15 +858,6 @@ def _organization_facts(session: Session, inns: Iterable[str]) -> dict[str, _Org
         .where(Organization.inn.in_(sorted(inns)))
     ).all()
     return {inn: _OrganizationFacts(org_id, required or 1) for org_id, inn, required in rows}
-
-
-def _rights(session: Session, signer_ids: Iterable[int]) -> dict[int, SigningRight]:
-    rows = session.execute(
-        select(PaymentRight.signer_id, PaymentRight.signing_right).where(
-            PaymentRight.signer_id.in_(sorted(signer_ids))
-        )
-    ).all()
-    return {signer_id: SigningRight(right) for signer_id, right in rows}
 
 
 def _documents(
