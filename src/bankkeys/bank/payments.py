@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 
 from bankkeys.bank import audit
 from bankkeys.bank.errors import NotAllowed, NotFound, ValidationError
+from bankkeys.bank.payments_sql import execute_many
 from bankkeys.bank.payments_store import (
     DocumentState,
     PaymentDocument,
@@ -783,6 +784,29 @@ _INSERT_SIGNATURE = insert(_SIGNATURES_T).values(
     .where(_DOCUMENTS_T.c.content_hash == bindparam("document_hash"))
     .scalar_subquery()
 )
+# The columns _decide_one fills (the ids come from the database).
+_DOCUMENT_COLUMNS: Final = (
+    "organization_id",
+    "payer_account",
+    "doc_year",
+    "number",
+    "doc_date",
+    "amount_kopecks",
+    "content_hash",
+    "canonical",
+    "received_at",
+    "state",
+    "accepted_at",
+)
+_SIGNATURE_COLUMNS: Final = (
+    "signature_hash",
+    "cms",
+    "signing_time",
+    "received_at",
+    "signer_id",
+    "certificate_serial",
+    "signing_right",
+)
 _ACCEPT_STORED = (
     update(_DOCUMENTS_T)
     .where(_DOCUMENTS_T.c.content_hash == bindparam("document_hash"))
@@ -911,15 +935,17 @@ def _write(session: Session, out: _Decisions) -> None:
     """The batch's changes in at most three statements: new documents, stored documents it
     accepts, new signatures."""
     connection = session.connection()
-    if out.new_documents:
-        connection.execute(
-            insert(_DOCUMENTS_T),
-            [
-                {**d.row, "state": d.state, "accepted_at": d.accepted_at}
-                for d in out.new_documents
-                if d.row is not None
-            ],
-        )
+    execute_many(
+        connection,
+        "payment_documents",
+        insert(_DOCUMENTS_T),
+        [
+            {**d.row, "state": d.state, "accepted_at": d.accepted_at}
+            for d in out.new_documents
+            if d.row is not None
+        ],
+        columns=_DOCUMENT_COLUMNS,
+    )
     if out.accepted_stored:
         connection.execute(
             _ACCEPT_STORED,
@@ -932,20 +958,22 @@ def _write(session: Session, out: _Decisions) -> None:
                 for d in out.accepted_stored
             ],
         )
-    if out.new_signatures:
-        connection.execute(
-            _INSERT_SIGNATURE,
-            [
-                {
-                    **(signature.row or {}),
-                    "document_hash": document.content_hash,
-                    "signer_id": signature.signer_id,
-                    "certificate_serial": signature.certificate_serial,
-                    "signing_right": signature.signing_right,
-                }
-                for document, signature in out.new_signatures
-            ],
-        )
+    execute_many(
+        connection,
+        "payment_signatures",
+        _INSERT_SIGNATURE,
+        [
+            {
+                **(signature.row or {}),
+                "document_hash": document.content_hash,
+                "signer_id": signature.signer_id,
+                "certificate_serial": signature.certificate_serial,
+                "signing_right": signature.signing_right,
+            }
+            for document, signature in out.new_signatures
+        ],
+        columns=_SIGNATURE_COLUMNS,
+    )
 
 
 def _retire_for(session: Session, serial: str, now: datetime, wf: Workflow) -> str | None:

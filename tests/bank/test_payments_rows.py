@@ -1,0 +1,81 @@
+"""Payment rows written at the driver (bankkeys.bank.payments_sql) are stored exactly as
+SQLAlchemy's own executemany stores them, on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bank_support import db, db_url, pg_worker_database, sqlite_template
+from sqlalchemy import Table, insert
+
+from bankkeys.bank.payments_sql import execute_many
+from bankkeys.bank.payments_store import PaymentDocument
+from bankkeys.bank.store.db import Database
+from bankkeys.bank.store.models import Organization
+
+__all__ = ["db", "db_url", "pg_worker_database", "sqlite_template"]
+
+COLUMNS = (
+    "organization_id",
+    "payer_account",
+    "doc_year",
+    "number",
+    "doc_date",
+    "amount_kopecks",
+    "content_hash",
+    "canonical",
+    "received_at",
+    "state",
+    "accepted_at",
+)
+
+
+def _rows(org_id: int, tag: str, now: datetime) -> list[dict[str, Any]]:
+    # Awkward values on purpose: a non-UTC offset, microseconds, a None, non-ASCII bytes.
+    moscow = now.astimezone(ZoneInfo("Europe/Moscow"))
+    return [
+        {
+            "organization_id": org_id,
+            "payer_account": f"4070281{tag}{n:012d}",
+            "doc_year": 2026,
+            "number": str(n),
+            "doc_date": date(2026, 2, 28),
+            "amount_kopecks": 10**17 + n,
+            "content_hash": f"{tag}{n:063x}",
+            "canonical": '{"payer":"ООО"}'.encode() + bytes([0, 255, n]),
+            "received_at": moscow + timedelta(microseconds=n),
+            "state": "accepted" if n % 2 else "awaiting_second",
+            "accepted_at": now if n % 2 else None,
+        }
+        for n in range(1, 4)
+    ]
+
+
+def test_driver_rows_are_stored_as_sqlalchemy_stores_them(db: Database) -> None:
+    now = datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=UTC)
+    with db.transaction() as s:
+        org = Organization(name="ООО «Ромашка»", inn="7707083893", ogrn="1027700132195",
+                           address="Москва", created_at=now)  # fmt: skip
+        s.add(org)
+        s.flush()
+        org_id = org.id
+    table = PaymentDocument.__table__
+    assert isinstance(table, Table)
+    with db.transaction() as s:
+        connection = s.connection()
+        connection.execute(insert(table), _rows(org_id, "1", now))
+        execute_many(connection, "test", insert(table), _rows(org_id, "2", now), columns=COLUMNS)
+    with db.engine.connect() as c:
+        # The driver's own values, no SQLAlchemy type conversion on the way back.
+        stored = c.exec_driver_sql(
+            "SELECT substr(content_hash, 1, 1), organization_id, doc_year, number, doc_date, "
+            "amount_kopecks, canonical, received_at, state, accepted_at "
+            "FROM payment_documents ORDER BY content_hash"
+        ).all()
+    by_tag: dict[str, list[tuple[Any, ...]]] = {}
+    for tag, *values in stored:
+        by_tag.setdefault(tag, []).append(tuple(values))
+    assert len(by_tag["1"]) == 3
+    assert by_tag["2"] == by_tag["1"]
