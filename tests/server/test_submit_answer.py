@@ -1,7 +1,7 @@
 """The server's hot path for a submission, on SQLite and PostgreSQL: the answer built from one
 statement equals the full request view; single-statement reads outside transactions leave later
-transactions atomic; sessions are read afresh at every request; no connection is opened per
-request once the pool is warm."""
+transactions atomic; sessions are read afresh at every request; no connection is opened and
+closed per request."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from server_support import (
     templates,
 )
 from sqlalchemy import event, func, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from bankkeys.bank.store.db import open_database
 from bankkeys.server import views
@@ -129,29 +130,27 @@ def test_sessions_are_read_afresh_at_every_request(server: RunningServer) -> Non
         assert c.get("/api/v1/me").status_code == 401
 
 
-def test_no_connection_is_opened_per_request(server: RunningServer) -> None:
+def test_no_connection_is_closed_per_request(server: RunningServer) -> None:
+    # A pool smaller than the threads that use it opens a connection beyond it for a request and
+    # closes it when the request returns it: a new PostgreSQL backend per request.
     token = server.sign_in("director")
-    opened = 0
+    closed = 0
 
     def count(*_: object) -> None:
-        nonlocal opened
-        opened += 1
+        nonlocal closed
+        closed += 1
 
-    def burst() -> None:
-        def one(_: int) -> int:
-            with server.client(token) as c:
-                return sum(c.get("/api/v1/profiles").status_code for _ in range(5))
+    def one(_: int) -> int:
+        with server.client(token) as c:
+            return sum(c.get("/api/v1/profiles").status_code for _ in range(5))
 
-        with ThreadPoolExecutor(16) as pool:
-            assert set(pool.map(one, range(16))) == {1000}
-
-    burst()  # the pool fills up to the handler threads
-    event.listen(server.ctx.db.engine, "connect", count)
+    event.listen(server.ctx.db.engine, "close", count)
     try:
-        burst()
+        with ThreadPoolExecutor(16) as pool:
+            assert set(pool.map(one, range(32))) == {1000}
     finally:
-        event.remove(server.ctx.db.engine, "connect", count)
-    assert opened == 0
+        event.remove(server.ctx.db.engine, "close", count)
+    assert closed == 0
 
 
 def test_a_worker_process_freezes_its_start_up_objects(server: RunningServer) -> None:
@@ -171,3 +170,31 @@ def test_a_worker_process_freezes_its_start_up_objects(server: RunningServer) ->
     before, after = int(out[0]), int(out[1])
     # Out of the collector's sight: a full collection no longer walks them.
     assert before == 0 and after > 50_000
+
+
+def test_reading_units_keep_no_writes(server: RunningServer) -> None:
+    # One pooled connection: the reading units and the transaction after them share it.
+    db = open_database(server.settings.resolved_database_url, pool_size=1)
+    lease = Lease(name="read-only-check", holder="t", expires_at=server.clock())
+    try:
+        if db.dialect == "postgresql":
+            with db.reading() as session:
+                assert session.execute(text("SHOW transaction_read_only")).scalar_one() == "on"
+            with pytest.raises(DBAPIError, match="read-only transaction"), db.reading() as session:
+                session.add(lease)
+                session.flush()
+        with db.reading() as session:  # queued, not flushed: discarded
+            session.add(Lease(name="read-only-check", holder="t", expires_at=server.clock()))
+        if db.dialect == "sqlite":
+            with db.reading() as session:  # flushed: rolled back
+                session.add(lease)
+                session.flush()
+        with db.statements() as conn:
+            found = conn.execute(select(Lease).where(Lease.name == "read-only-check")).first()
+            assert found is None
+        with db.transaction() as session:  # the connection writes again afterwards
+            session.add(Lease(name="read-only-check", holder="t", expires_at=server.clock()))
+        with db.statements() as conn:
+            assert conn.execute(select(Lease).where(Lease.name == "read-only-check")).first()
+    finally:
+        db.dispose()

@@ -19,6 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
@@ -109,13 +110,31 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A unit of work that only reads and is always rolled back. On SQLite it does not take
-        the database-wide write lock, so slow work can be prepared from it beside the writers."""
+        """A unit of work that only reads and is never kept: whatever it queued is discarded.
+        On SQLite it does not take the database-wide write lock, so slow work can be prepared
+        from it beside the writers. On PostgreSQL it is a READ ONLY transaction (the server
+        refuses writes in it), ended by a COMMIT at the driver, which for it is a rollback that
+        keeps the connection's prepared statements (psycopg forgets them all at a ROLLBACK and
+        prepares them again only after a few more uses); the session's own rollback then finds
+        no transaction to end."""
         with self.sessions() as session:
-            session.connection(execution_options={READ_ONLY: True})
+            if self.dialect == "sqlite":
+                session.connection(execution_options={READ_ONLY: True})
+                try:
+                    yield session
+                finally:
+                    session.rollback()
+                return
+            conn = session.connection(execution_options={"postgresql_readonly": True})
+            driver = conn.connection.dbapi_connection
             try:
                 yield session
             finally:
+                if (
+                    driver is not None
+                    and driver.info.transaction_status == TransactionStatus.INTRANS
+                ):
+                    driver.commit()
                 session.rollback()
 
     @contextmanager
