@@ -120,6 +120,10 @@ def test_sessions_are_read_afresh_at_every_request(server: RunningServer) -> Non
             minutes=server.settings.token_ttl_minutes, seconds=1
         )  # the token expired
         assert c.get("/api/v1/me").status_code == 401
+        # The submission looks its session up inside its worker thread: refused the same way.
+        refused = c.post("/api/v1/profiles/1/requests", json={"request": "AAAA"})
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "NotAuthenticated"
     token = server.sign_in("accountant")
     with server.client(token) as c:
         assert c.get("/api/v1/me").status_code == 200
