@@ -96,7 +96,8 @@ class PaymentSignature(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("payment_documents.id"), index=True)
+    # Searched by document through either unique constraint (both begin with it): no own index.
+    document_id: Mapped[int] = mapped_column(ForeignKey("payment_documents.id"))
     signer_id: Mapped[int] = mapped_column(ForeignKey("signers.id"))
     certificate_serial: Mapped[str] = mapped_column(String(40))
     signing_right: Mapped[str] = mapped_column(String(10))  # SigningRight
