@@ -15,10 +15,13 @@ by throughput, whatever the server does: at 300/s, 32 in flight mean 107 ms on a
 target's p99 < 100 ms is unreachable there by arithmetic, not by slowness. A bank's front door
 (a reverse proxy with a queue in front of the application servers) holds a few requests in
 flight per server process — enough to keep its cores busy, no more — and queues the rest at the
-door. The default, 8 in flight (4 per process of two), keeps both cores busy (a submission is
-mostly CPU: signature checks and a few database round trips) and leaves the latency budget to
-the server: 300/s at 8 in flight is a 27 ms mean. Several levels in one run: ``--concurrency
-4,8,16,32`` (each level has its own signers, one server).
+door. The default is 8 in flight (4 per process of two): a submission is mostly CPU (signature
+checks, the ORM) between short database round trips, so a few per process keep the cores busy,
+and 300/s at 8 in flight is a 27 ms mean, which leaves most of the 100 ms p99 budget to the
+tail. One part of every submission is serial across all processes, though: the audit chain's
+head row stays locked from the append to the end of COMMIT, WAL flush included, so requests in
+flight also queue there. Several levels in one run show where the throughput stops growing:
+``--concurrency 4,8,12,16,32`` (each level has its own signers, one server).
 
 CPU per accepted request is printed for the server processes, the client process (its timed loop
 only) and the PostgreSQL backends serving the bench's database: on a 2-core machine shared with
