@@ -94,10 +94,10 @@ def test_statement_reads_leave_transactions_atomic(server: RunningServer) -> Non
         db.dispose()
 
 
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)  # its database-wide write lock
 def test_statement_reads_beside_a_sqlite_writer(server: RunningServer) -> None:
-    if server.ctx.db.dialect != "sqlite":
-        pytest.skip("SQLite's database-wide write lock")
     db = server.ctx.db
+    assert db.dialect == "sqlite"
     with db.engine.connect() as writer, writer.begin():  # BEGIN IMMEDIATE: the write lock
         done = threading.Event()
 

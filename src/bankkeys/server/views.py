@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, exists, false, select
 from sqlalchemy.orm import Session
@@ -175,26 +175,13 @@ def request_view(session: Session, workflow: BankWorkflow, req: RekeyRequest) ->
     views = [_document_view(req.id, kind, docs.get(str(kind))) for kind in required]
     if cert is not None and documents.transfer_act_available(session, req):
         views.append(_transfer_act_view(req.id, docs.get(documents.TRANSFER_ACT)))
-    return s.RequestView(
-        id=req.id,
-        signer_id=req.signer_id,
-        kind="initial" if req.kind == "initial" else "renewal",
-        path=req.path,
-        state=req.state,
-        status=status_view(status),
-        accepted_at=req.accepted_at,
-        documents_received_at=req.documents_received_at,
-        approved_at=req.approved_at,
-        issued_at=req.issued_at,
-        installed_at=req.installed_at,
-        closed_at=req.closed_at,
-        close_reason=req.close_reason,
-        key_fingerprint=req.key_fingerprint,
-        documents=views,
-        certificate_serial=cert,
-        certificate_url=f"{API}/requests/{req.id}/certificate" if cert else None,
-        token_model=req.token_model,
-        token_serial=req.token_serial,
+    return _assembled(
+        req,
+        req.issued_at,
+        status,
+        views,
+        cert,
+        f"{API}/requests/{req.id}/certificate" if cert else None,
     )
 
 
@@ -296,6 +283,19 @@ def accepted_request_view(
     )
     status = derive_status(facts, now, workflow.policy)
     required = PATHS[RenewalPathName(req.path)].required_documents
+    documents = [_document_view(req.id, kind, None) for kind in required]
+    return _assembled(req, req.request_issued_at, status, documents, None, None)
+
+
+def _assembled(
+    req: Any,
+    issued_at: datetime | None,
+    status: DisplayStatus,
+    documents: list[s.DocumentView],
+    certificate_serial: str | None,
+    certificate_url: str | None,
+) -> s.RequestView:
+    """The view from a request's columns (an ORM row or a Core row of the same names)."""
     return s.RequestView(
         id=req.id,
         signer_id=req.signer_id,
@@ -306,14 +306,14 @@ def accepted_request_view(
         accepted_at=req.accepted_at,
         documents_received_at=req.documents_received_at,
         approved_at=req.approved_at,
-        issued_at=req.request_issued_at,
+        issued_at=issued_at,
         installed_at=req.installed_at,
         closed_at=req.closed_at,
         close_reason=req.close_reason,
         key_fingerprint=req.key_fingerprint,
-        documents=[_document_view(req.id, kind, None) for kind in required],
-        certificate_serial=None,
-        certificate_url=None,
+        documents=documents,
+        certificate_serial=certificate_serial,
+        certificate_url=certificate_url,
         token_model=req.token_model,
         token_serial=req.token_serial,
     )
