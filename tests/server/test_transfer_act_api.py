@@ -20,8 +20,10 @@ from server_support import (
 )
 from sqlalchemy import select
 from test_authorization import add_stranger
+from typer.testing import CliRunner, Result
 
 from bankkeys.bank.store.models import AuditEvent
+from bankkeys.cli import app
 from conftest import pdf_words
 
 __all__ = ["db_kind", "server", "server_factory", "templates"]
@@ -33,6 +35,12 @@ def _approve(server: RunningServer, rid: int) -> None:
     assert operator.receive_documents(rid).status_code == 303
     assert operator.approve(rid).status_code == 303
     operator.close()
+
+
+def _cli_transfer_act(server: RunningServer, rid: int, out: Path) -> Result:
+    env = {"BANKKEYS_DATABASE_URL": server.settings.resolved_database_url}
+    args = ["docs", "transfer-act", str(rid), "--out", str(out)]
+    return CliRunner().invoke(app, args, env=env)
 
 
 def test_transfer_act_after_installation_on_a_named_token(
@@ -51,6 +59,9 @@ def test_transfer_act_after_installation_on_a_named_token(
         assert r.status_code == 201, r.text
         rid = r.json()["id"]
         act_url = f"/api/v1/requests/{rid}/documents/transfer_act.pdf"
+        cli_early = _cli_transfer_act(server, rid, tmp_path / "early.pdf")
+        assert cli_early.exit_code == 1 and "после того, как сертификат выпущен" in cli_early.output
+        assert not (tmp_path / "early.pdf").exists()
         early = c.get(act_url)
         assert early.status_code == 409, early.text
         assert early.json()["error"]["code"] == "TransferActUnavailable"
@@ -80,6 +91,10 @@ def test_transfer_act_after_installation_on_a_named_token(
         act = c.get(act_url)
         assert act.status_code == 200 and act.headers["content-type"] == "application/pdf"
         assert c.get(act_url).content == act.content  # deterministic
+        # The bank's copy from the CLI is the very same document.
+        bank_copy = tmp_path / "transfer-act.pdf"
+        assert _cli_transfer_act(server, rid, bank_copy).exit_code == 0
+        assert bank_copy.read_bytes() == act.content
         cert_serial = view["certificate_serial"]
         text = pdf_words(act.content)
         assert "АКТ ПРИЕМА-ПЕРЕДАЧИ" in text and MODEL in text and SERIAL in text

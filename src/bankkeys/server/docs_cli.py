@@ -1,8 +1,10 @@
-"""``bankkeys docs act|application REQUEST``: the printed documents of a request, from the CLI.
+"""``bankkeys docs act|application|transfer-act REQUEST``: a request's printed documents, from the
+CLI.
 
 The bytes are those the client API serves for the same request (both go through
 :func:`bankkeys.server.documents.render` with the same settings), so an operator can print
-what the client printed.
+what the client printed — and, for the «Акт приема-передачи» of a migration to a new token, the
+bank's copy to sign beside the client's.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bankkeys.bank.store.models import RekeyRequest
 from bankkeys.bank.workflow import DocumentKind
 from bankkeys.server import documents
 from bankkeys.server.config import ConfigError, load_settings
+from bankkeys.server.errors import ApiError
 
 docs_app = typer.Typer(help="Печатные документы запроса (PDF).", no_args_is_help=True)
 err = Console(stderr=True)
@@ -32,7 +35,7 @@ ConfigOption = Annotated[
 ]
 
 
-def _render(request_id: int, kind: DocumentKind, out: Path | None, config: Path | None) -> None:
+def _render(request_id: int, kind: str, out: Path | None, config: Path | None) -> None:
     try:
         settings = load_settings(config)
     except ConfigError as exc:
@@ -45,7 +48,11 @@ def _render(request_id: int, kind: DocumentKind, out: Path | None, config: Path 
             if req is None:
                 err.print(f"[red]Запрос № {request_id} не найден[/red]")
                 raise typer.Exit(1)
-            pdf = documents.render(session, settings, req, kind)
+            try:
+                pdf = documents.render(session, settings, req, kind)
+            except ApiError as exc:  # e.g. no transfer act before the installation is confirmed
+                err.print(f"[red]{exc}[/red]")
+                raise typer.Exit(1) from None
     finally:
         db.dispose()
     if out is None:
@@ -66,3 +73,10 @@ def act(request: RequestArg, out: OutOption = None, config: ConfigOption = None)
 def application(request: RequestArg, out: OutOption = None, config: ConfigOption = None) -> None:
     """Заявление на изготовление сертификата ключа проверки ЭП."""
     _render(request, DocumentKind.CERTIFICATE_APPLICATION, out, config)
+
+
+@docs_app.command("transfer-act")
+def transfer_act(request: RequestArg, out: OutOption = None, config: ConfigOption = None) -> None:
+    """Акт приема-передачи: сертификат и ключевой носитель, на который он записан (два экземпляра;
+    после подтверждения записи с моделью и серийным номером носителя)."""
+    _render(request, documents.TRANSFER_ACT, out, config)
