@@ -23,7 +23,9 @@ from server_support import (
     server_factory,
     templates,
 )
+from sqlalchemy import select
 
+from bankkeys.bank.store.models import Organization
 from bankkeys.bank.workflow import Actor, Role
 from bankkeys.server import bootstrap
 
@@ -87,6 +89,9 @@ def test_authorization_matrix(server: RunningServer) -> None:
         frozenset(SIGNERS),
         frozenset({"operator", "officer"}),
     )
+    op_admin = frozenset({"operator", "admin"})
+    with server.ctx.db.reading() as session:
+        org_id = session.execute(select(Organization.id)).scalars().first()
     everyone = frozenset(CALLERS) - {"anonymous"}
     paper = {"kinds": ["acceptance_act", "certificate_application"]}
     api = "/api/v1"
@@ -119,6 +124,15 @@ def test_authorization_matrix(server: RunningServer) -> None:
         Endpoint("console", "GET", "/console/accounts", frozenset({"admin"})),
         Endpoint("console", "POST", "/console/accounts", frozenset({"admin"}),
                  form={"login": "new-operator", "role": "operator", "display_name": "Новый"}),
+        Endpoint("console", "GET", "/console/clients", op_admin),
+        Endpoint("console", "POST", "/console/clients/organizations", op_admin,
+                 form={"name": "ООО «Новая»", "inn": "7810001238", "ogrn": "1027700132195",
+                       "address": "г. Санкт-Петербург"}),
+        Endpoint("console", "POST", "/console/clients/signers", op_admin,
+                 form={"organization_id": str(org_id), "login": "new-signer", "surname": "Новиков",
+                       "given_name": "Олег Олегович", "position": "Бухгалтер",
+                       "snils": "11223344595", "email": "n@example.ru", "phone": "1",
+                       "acting_on": "Доверенности № 1"}),
         Endpoint("console", "GET", "/client/", signers),
         Endpoint("console", "GET", f"/client/requests/{rid}", me),
         Endpoint("console", "POST", f"/console/requests/{rid}/documents",

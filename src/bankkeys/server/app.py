@@ -95,9 +95,11 @@ def create_app(
     app.include_router(api_routes.router)
     app.include_router(api_payments.router)
     app.include_router(public.router)
+    from bankkeys.server.console import clients as console_clients
     from bankkeys.server.console import routes as console_routes
 
     app.include_router(console_routes.router)
+    app.include_router(console_clients.router)
     console_routes.install_handlers(app)
 
     @app.get("/metrics", include_in_schema=False)

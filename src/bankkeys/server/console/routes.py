@@ -62,6 +62,7 @@ PAGES: dict[str, frozenset[Role]] = {
     "expiring": frozenset({OP, SO}),
     "audit": frozenset({SO, ADMIN}),
     "accounts": frozenset({ADMIN}),
+    "clients": frozenset({OP, ADMIN}),
 }
 STATE_TEXT = {
     "accepted": "Принят банком",
@@ -140,7 +141,11 @@ def render(
     request: Request, name: str, user: Principal | None, status_code: int = 200, **data: Any
 ) -> HTMLResponse:
     nav = (
-        [p for p in ("queue", "search", "expiring", "audit", "accounts") if user.role in PAGES[p]]
+        [
+            p
+            for p in ("queue", "search", "expiring", "clients", "audit", "accounts")
+            if user.role in PAGES[p]
+        ]
         if user
         else []
     )
