@@ -33,12 +33,14 @@ from client_support import (  # noqa: E402
     Bank,
     Cli,
     Person,
+    _snils,
     container_with_serial,
     free_port,
     make_bank,
     ready_container,
 )
 from payments_samples import encode_file, file_text, ordinary_document, replace  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from bankkeys.bank.workflow import Role  # noqa: E402
 from bankkeys.client.home import ClientHome  # noqa: E402
@@ -220,6 +222,37 @@ def console_sign_in(page: Any, bank: Bank, staff: Person, *, shots: bool = False
     page.fill("input[name=code]", staff.code())
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r".*/console/$"))
+
+
+def console_register_signer(page: Any, bank: Bank, login: str, surname: str, nine: str) -> Person:
+    """Seed 001's first step at the bank: the operator registers the owner on «Клиенты» and
+    reads the activation code off the page (shown once); the administrator then makes the
+    client's account (done directly here, as in :meth:`Bank.add_signer`)."""
+    import pyotp
+
+    from bankkeys.bank.store.models import Signer
+
+    page.goto(f"{bank.url}/console/clients")
+    form = "form[action='/console/clients/signers']"
+    page.select_option(f"{form} select[name=organization_id]", str(bank.org_id))
+    for name, value in (("login", login), ("surname", surname), ("given_name", "Пётр Петрович"),
+                        ("position", "Главный бухгалтер"), ("snils", _snils(nine)),
+                        ("email", f"{login}@romashka.example"), ("phone", "+7 495 123-45-67"),
+                        ("acting_on", "Доверенности № 7 от 01.11.2026")):  # fmt: skip
+        page.fill(f"{form} input[name={name}]", value)
+    page.click(f"{form} button[type=submit]")
+    code = page.inner_text("#created code")
+    with bank.ctx.db.reading() as session:
+        found = session.execute(select(Signer.id).where(Signer.login == login))
+        signer_id = int(found.scalar_one())
+    secret = pyotp.random_base32()
+    bank.ctx.auth.create_account(
+        login=login, password=PASSWORD, role=Role.CLIENT_SIGNER,
+        display_name=surname, signer_id=signer_id, totp_secret=secret,
+    )  # fmt: skip
+    person = Person(signer_id, login, secret, code, surname)
+    bank.people.append(person)
+    return person
 
 
 def console_open_request(page: Any, bank: Bank, request_id: int) -> None:

@@ -6,6 +6,7 @@ Rutoken-style serials (2000…/3220…), so the wizard tells the models apart as
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from journey_support import (
     client_sign_in,
     client_ui,
     console_approve,
+    console_register_signer,
     console_sign_in,
     container_with_serial,
     db_fixture,
@@ -60,7 +62,12 @@ def _operator_approves(browser: Any, bank: Bank, person: Person, db: str, journe
 
 def test_journey_first_key_with_activation_code(db: str, tmp_path: Path, cli_home: Path) -> None:
     with bank_on(db, tmp_path) as bank, chromium() as browser, client_ui(cli_home) as ui:
-        person = bank.add_signer("accountant", "Сидорова", "223344556")
+        # At the bank: the operator registers the new owner and hands over the activation code.
+        registrar = new_page(browser, ("first-key-console", False, f"first-key-registrar-{db}"))
+        console_sign_in(registrar, bank, add_operator(bank, "registrar"))
+        person = console_register_signer(registrar, bank, "accountant", "Сидорова", "223344556")
+        assert re.fullmatch(r"[A-Z0-9]{4}(-[A-Z0-9]{4}){3}", person.activation_code)
+        registrar.context.close()
         folder = tmp_path / "token" / "NEW.000"
         container_with_serial(folder, "3220000555", "Рутокен ЭЦП 3.0").close()  # factory PINs
         ClientHome(cli_home).add_container(folder)
