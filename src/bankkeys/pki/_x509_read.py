@@ -30,6 +30,7 @@ from bankkeys.pki.keys import decode_public_key_info
 from bankkeys.pki.names import attributes_of, email_text, name_of
 from bankkeys.pki.signer import KeySpec
 from bankkeys.pki.x509_records import (
+    KEY_USAGE_BITS,
     KNOWN_EXTENSIONS,
     Certificate,
     CertificationRequest,
@@ -42,17 +43,6 @@ _SUBJECT_UID_TAG: Final = r.context(2, constructed=False)
 _EXTENSIONS_TAG: Final = r.context(3, constructed=True)
 _ATTRIBUTES_TAG: Final = r.context(0, constructed=True)
 
-_KEY_USAGE_NAMES: Final = (
-    "digital_signature",
-    "non_repudiation",
-    "key_encipherment",
-    "data_encipherment",
-    "key_agreement",
-    "key_cert_sign",
-    "crl_sign",
-    "encipher_only",
-    "decipher_only",
-)
 _OCSP: Final = "1.3.6.1.5.5.7.48.1"
 _CA_ISSUERS: Final = "1.3.6.1.5.5.7.48.2"
 _EXTENSION_REQUEST: Final = "1.2.840.113549.1.9.14"
@@ -341,9 +331,9 @@ def _basic_constraints(der: bytes, tlv: r.Tlv, what: str) -> tuple[bool, int | N
 
 def _key_usage(der: bytes, tlv: r.Tlv, what: str) -> frozenset[str]:
     bits = r.set_bits(der, tlv, what)
-    if bits and bits[-1] >= len(_KEY_USAGE_NAMES):
+    if bits and bits[-1] >= len(KEY_USAGE_BITS):
         raise ParseError(f"{what}: неизвестный бит назначения ключа {bits[-1]}")
-    return frozenset(_KEY_USAGE_NAMES[bit] for bit in bits)
+    return frozenset(KEY_USAGE_BITS[bit] for bit in bits)
 
 
 def _oids(der: bytes, tlv: r.Tlv, what: str) -> tuple[str, ...]:

@@ -34,6 +34,7 @@ from bankkeys.pki.names import Name, email_octets, name_to_der
 from bankkeys.pki.signer import Signer
 from bankkeys.pki.verify import verify_with_key
 from bankkeys.pki.x509_records import (
+    KEY_USAGE_BITS,
     KNOWN_EXTENSIONS,
     Certificate,
     IssuerSignTool,
@@ -53,19 +54,7 @@ __all__ = [
     "verify_certificate_signature",
 ]
 
-KEY_USAGES: Final = frozenset(
-    {
-        "digital_signature",
-        "non_repudiation",
-        "key_encipherment",
-        "data_encipherment",
-        "key_agreement",
-        "key_cert_sign",
-        "crl_sign",
-        "encipher_only",
-        "decipher_only",
-    }
-)
+KEY_USAGES: Final = frozenset(KEY_USAGE_BITS)
 
 # Extended key usages by friendly name (anything else: a dotted OID).
 EKU_CLIENT_AUTH: Final = "1.3.6.1.5.5.7.3.2"
@@ -106,18 +95,7 @@ class CertificateTemplate:
 
 _VERSION_3: Final = _der.explicit(0, _der.integer(2))
 
-# RFC 5280 4.2.1.3 KeyUsage bit numbers.
-_KEY_USAGE_BITS: Final = {
-    "digital_signature": 0,
-    "non_repudiation": 1,
-    "key_encipherment": 2,
-    "data_encipherment": 3,
-    "key_agreement": 4,
-    "key_cert_sign": 5,
-    "crl_sign": 6,
-    "encipher_only": 7,
-    "decipher_only": 8,
-}
+_KEY_USAGE_BIT: Final = {name: bit for bit, name in enumerate(KEY_USAGE_BITS)}
 # asn1crypto's names of key purposes and policies ("client_auth", "any_policy") are accepted
 # beside dotted OIDs, as they were when asn1crypto encoded the extensions.
 _KEY_PURPOSES: Final = {name: oid for oid, name in x509.KeyPurposeId._map.items()}
@@ -218,7 +196,7 @@ def _extensions(template: CertificateTemplate, spki: bytes, authority_key_id: by
             constraints.append(_der.integer(template.path_length))
         result.append(_extension(_BASIC_CONSTRAINTS, _der.sequence(*constraints), critical=True))
     if template.key_usage:
-        bits = _der.named_bits(_KEY_USAGE_BITS[usage] for usage in template.key_usage)
+        bits = _der.named_bits(_KEY_USAGE_BIT[usage] for usage in template.key_usage)
         result.append(_extension(_KEY_USAGE, bits, critical=True))
     if template.extended_key_usage:
         purposes = (_der.oid(_KEY_PURPOSES.get(p, p)) for p in template.extended_key_usage)

@@ -14,6 +14,19 @@ from bankkeys.pki.keys import pem_encode
 from bankkeys.pki.names import Name
 from bankkeys.pki.signer import KeySpec
 
+# keyUsage's named bits (RFC 5280 4.2.1.3), in bit order: bit n is KEY_USAGE_BITS[n].
+KEY_USAGE_BITS: Final = (
+    "digital_signature",
+    "non_repudiation",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+    "encipher_only",
+    "decipher_only",
+)
+
 # The extensions parse_certificate understands (criticality of anything else is reported).
 KNOWN_EXTENSIONS: Final = frozenset(
     {
