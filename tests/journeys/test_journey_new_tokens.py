@@ -63,10 +63,11 @@ def _operator_approves(browser: Any, bank: Bank, person: Person, db: str, journe
 def test_journey_first_key_with_activation_code(db: str, tmp_path: Path, cli_home: Path) -> None:
     with bank_on(db, tmp_path) as bank, chromium() as browser, client_ui(cli_home) as ui:
         # At the bank: the operator registers the new owner and hands over the activation code.
-        registrar = new_page(browser, ("first-key-console", False, f"first-key-registrar-{db}"))
+        registrar = new_page(browser, ("clients", db == "sqlite", f"first-key-registrar-{db}"))
         console_sign_in(registrar, bank, add_operator(bank, "registrar"))
         person = console_register_signer(registrar, bank, "accountant", "Сидорова", "223344556")
         assert re.fullmatch(r"[A-Z0-9]{4}(-[A-Z0-9]{4}){3}", person.activation_code)
+        registrar.shots("console-clients")
         registrar.context.close()
         folder = tmp_path / "token" / "NEW.000"
         container_with_serial(folder, "3220000555", "Рутокен ЭЦП 3.0").close()  # factory PINs
