@@ -19,7 +19,11 @@ setup(
     + [
         Extension(
             "bankkeys.pki._der",
-            sources=["src/bankkeys/pki/_c/py_der.c", "src/bankkeys/pki/_c/der.c"],
+            sources=[
+                "src/bankkeys/pki/_c/py_der.c",
+                "src/bankkeys/pki/_c/der.c",
+                "src/bankkeys/pki/_c/cms.c",
+            ],
             include_dirs=["src/bankkeys/pki/_c"],
             extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra"],
         )

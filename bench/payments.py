@@ -25,6 +25,7 @@ import json
 import os
 import resource
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -32,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _server_process import running_server, scratch_site, tree_cpu_seconds
+from _server_process import process_tree, running_server, scratch_site, tree_cpu_seconds
 
 # --- the core's own rate ----------------------------------------------------------------------
 
@@ -217,13 +218,59 @@ def client_main(job_file: str, url: str, batch: int, concurrency: int, out_file:
 # --- orchestration ------------------------------------------------------------------------------
 
 
-def run(db: str, workers: int, count: int, batch: int, concurrency: int) -> dict[str, Any]:
+def _start_profilers(server_pid: int, out: Path, gil: bool) -> list[subprocess.Popen[bytes]]:
+    """py-spy (raw collapsed stacks) on every server process; with ``gil``, only the thread
+    holding the GIL: the Python cost a server process cannot spread over its cores."""
+    out.mkdir(parents=True, exist_ok=True)
+    spy = str(Path(sys.executable).with_name("py-spy"))
+    spies = [
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "-p",
+                str(pid),
+                "-r",
+                "500",
+                "-f",
+                "raw",
+                "--nonblocking",
+                "-o",
+                str(out / f"payments-{pid}{'-gil' if gil else ''}.txt"),
+                *(["--gil"] if gil else []),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in sorted(process_tree(server_pid))
+    ]
+    time.sleep(1)  # py-spy attaches
+    return spies
+
+
+def _stop_profilers(spies: list[subprocess.Popen[bytes]]) -> None:
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)
+    for spy in spies:
+        spy.wait(timeout=60)
+
+
+def run(
+    db: str,
+    workers: int,
+    count: int,
+    batch: int,
+    concurrency: int,
+    profile: Path | None = None,
+    profile_gil: bool = False,
+) -> dict[str, Any]:
     with scratch_site(db, "bankkeys-pay-bench") as site:
         job = prepare(site.env, count)
         job_file = site.work / "job.json"
         job_file.write_text(json.dumps(job))
         with running_server(site, workers) as server:
             out = site.work / "result.json"
+            spies = _start_profilers(server.pid, profile, profile_gil) if profile else []
             server_cpu_before = tree_cpu_seconds(server.pid)
             client_cpu_before = _children_cpu_seconds()
             subprocess.run(
@@ -241,6 +288,7 @@ def run(db: str, workers: int, count: int, batch: int, concurrency: int) -> dict
             )
             server_cpu = tree_cpu_seconds(server.pid) - server_cpu_before
             client_cpu = _children_cpu_seconds() - client_cpu_before
+            _stop_profilers(spies)
         result: dict[str, Any] = json.loads(out.read_text())
     lat = sorted(result["latencies"])
     accepted = result["verdicts"].get("accepted", 0)
@@ -283,9 +331,19 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2, help="requests in flight")
     parser.add_argument("--core-seconds", type=float, default=3.0, help="core rate run time")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy output folder")
+    parser.add_argument("--profile-gil", action="store_true", help="py-spy --gil")
     args = parser.parse_args()
     core_before = core_verify_rate(args.core_seconds)
-    figures = run(args.db, args.workers, args.orders, args.batch, args.concurrency)
+    figures = run(
+        args.db,
+        args.workers,
+        args.orders,
+        args.batch,
+        args.concurrency,
+        args.profile,
+        args.profile_gil,
+    )
     core_after = core_verify_rate(args.core_seconds)
     core = max(core_before, core_after)
     figures["core_verify_per_s_single_core"] = core

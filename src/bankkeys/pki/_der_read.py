@@ -121,11 +121,12 @@ def encoding(data: bytes, tlv: Tlv) -> bytes:
 
 def oid(data: bytes, tlv: Tlv, what: str) -> str:
     expect(tlv, OID, what)
-    return _dotted(data[tlv.body : tlv.end], what)
+    return dotted(data[tlv.body : tlv.end], what)
 
 
 @functools.lru_cache(maxsize=512)
-def _dotted(body: bytes, what: str) -> str:
+def dotted(body: bytes, what: str) -> str:
+    """The dotted form of an OBJECT IDENTIFIER's contents."""
     # The same few algorithm and attribute OIDs come again and again.
     if not body or body[-1] & 0x80:
         raise ParseError(f"{what}: повреждённый OBJECT IDENTIFIER")
@@ -275,6 +276,7 @@ __all__ = [
     "children",
     "contents",
     "context",
+    "dotted",
     "encoding",
     "expect",
     "integer",

@@ -7,6 +7,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "cms.h"
 #include "der.h"
 
 static PyObject *der_check(PyObject *module, PyObject *arg)
@@ -126,7 +127,38 @@ static PyObject *der_children(PyObject *module, PyObject *args)
     return out;
 }
 
+/* cms_signer(data) -> tuple | None: where the fields of a SignedData's one SignerInfo are
+ * (bk_cms_signer; the order is cms.py's _FAST_FIELDS), or None to leave it to the Python reader. */
+static PyObject *der_cms_signer(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) != 0)
+        return NULL;
+    struct bk_cms_signer f;
+    enum bk_cms_status status = bk_cms_signer((const uint8_t *)view.buf, (size_t)view.len, &f);
+    PyBuffer_Release(&view);
+    if (status != BK_CMS_OK)
+        Py_RETURN_NONE;
+    return Py_BuildValue(
+        "(nni nn i nn nn nn nn nn nn nn nn in nn ii nn nn)", (Py_ssize_t)f.content_type.start,
+        (Py_ssize_t)f.content_type.end, f.has_attached, (Py_ssize_t)f.attached.start,
+        (Py_ssize_t)f.attached.end, f.sid_is_key_id, (Py_ssize_t)f.sid.start,
+        (Py_ssize_t)f.sid.end, (Py_ssize_t)f.serial.start, (Py_ssize_t)f.serial.end,
+        (Py_ssize_t)f.digest_oid.start, (Py_ssize_t)f.digest_oid.end,
+        (Py_ssize_t)f.signature_oid.start, (Py_ssize_t)f.signature_oid.end,
+        (Py_ssize_t)f.signature.start, (Py_ssize_t)f.signature.end, (Py_ssize_t)f.attrs.start,
+        (Py_ssize_t)f.attrs.end, (Py_ssize_t)f.attr_content_type.start,
+        (Py_ssize_t)f.attr_content_type.end, (Py_ssize_t)f.message_digest.start,
+        (Py_ssize_t)f.message_digest.end, f.time_tag, (Py_ssize_t)f.time_start,
+        (Py_ssize_t)f.time.start, (Py_ssize_t)f.time.end, f.has_ess, f.has_ess_hash_oid,
+        (Py_ssize_t)f.ess_hash_oid.start, (Py_ssize_t)f.ess_hash_oid.end,
+        (Py_ssize_t)f.ess_cert_hash.start, (Py_ssize_t)f.ess_cert_hash.end);
+}
+
 static PyMethodDef der_methods[] = {
+    {"cms_signer", der_cms_signer, METH_O,
+     "cms_signer(data) -> tuple | None: the fields of a SignedData's one SignerInfo."},
     {"children", der_children, METH_VARARGS,
      "children(data, start, end) -> [Tlv, ...]: the values edge to edge in the range."},
     {"read", der_read, METH_VARARGS, "read(data, pos, limit) -> Tlv: the value at pos."},
