@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy import event as sqla_event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from bankkeys.bank.store.driver import DriverUnit, Unit
 from bankkeys.bank.store.models import AuditEvent, AuditHead
 from bankkeys.gost.streebog import streebog256
 
@@ -74,6 +75,8 @@ def event_hash(event: AuditEvent) -> str:
     return streebog256(canonical_form(event)).hexdigest()
 
 
+Executor = Connection | DriverUnit
+
 _PENDING = "audit_pending"
 # Up to this many events go in with the head's UPDATE as one statement (a fixed shape for each
 # count, compiled once); a larger batch (a tick expiring many requests) is an executemany.
@@ -82,7 +85,7 @@ _ONE_STATEMENT_WRITES = 8
 
 
 def append(
-    session: Session,
+    session: Unit,
     *,
     at: datetime,
     actor: str,
@@ -115,7 +118,7 @@ class _Write:
     params: Mapping[str, Any]
 
 
-def write_at_commit(session: Session, statement: Any, params: Mapping[str, Any]) -> None:
+def write_at_commit(session: Unit, statement: Any, params: Mapping[str, Any]) -> None:
     """Run ``statement`` (an INSERT or UPDATE built once, with bound parameters only) when the
     transaction commits, before its audit events; it commits or rolls back with them.
 
@@ -125,9 +128,14 @@ def write_at_commit(session: Session, statement: Any, params: Mapping[str, Any])
     _queue(session, _Write(statement, params))
 
 
-def _queue(session: Session, item: Mapping[str, Any] | _Write) -> None:
-    # The innermost transaction is kept so that rolling back a savepoint drops its items.
-    scope = session.get_nested_transaction() or session.get_transaction()
+def _queue(session: Unit, item: Mapping[str, Any] | _Write) -> None:
+    # The innermost transaction is kept so that rolling back a savepoint drops its items (a
+    # driver unit has no savepoints).
+    scope = (
+        session.get_nested_transaction() or session.get_transaction()
+        if isinstance(session, Session)
+        else None
+    )
     session.info.setdefault(_PENDING, []).append((scope, item))
 
 
@@ -160,12 +168,20 @@ def _within(scope: SessionTransaction | None, outer: SessionTransaction) -> bool
 
 @sqla_event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
-        return
-    # The ORM's own writes go first, so that the head is locked only for the last statements.
-    session.flush()
-    connection = session.connection()
+    if session.info.get(_PENDING):
+        # The ORM's own writes go first, so that the head is locked only for the last statements.
+        session.flush()
+        _write(session.info.pop(_PENDING), session.connection())
+
+
+def write_pending(unit: DriverUnit) -> None:
+    """What a driver unit queued (events, writes at commit): its ``before_commit``."""
+    pending = unit.info.pop(_PENDING, None)
+    if pending:
+        _write(pending, unit)
+
+
+def _write(pending: list[tuple[Any, Mapping[str, Any] | _Write]], connection: Executor) -> None:
     writes = [item for _scope, item in pending if isinstance(item, _Write)]
     events = [item for _scope, item in pending if not isinstance(item, _Write)]
     together = (
@@ -241,7 +257,7 @@ def _appending_update(writes: tuple[Any, ...], count: int) -> Any:
     return _MOVE_HEAD.add_cte(*written, *appended)
 
 
-def _lock_head(connection: Connection) -> tuple[int, str]:
+def _lock_head(connection: Executor) -> tuple[int, str]:
     head = connection.execute(_READ_HEAD).first()
     if head is None:  # migrations create it; a fresh schema made another way gets one here
         connection.execute(insert(_HEAD).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH))

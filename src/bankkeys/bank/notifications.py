@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bankkeys.bank.audit import canonical_json, write_at_commit
+from bankkeys.bank.store.driver import Unit
 from bankkeys.bank.store.models import Notification
 
 
@@ -61,7 +62,7 @@ def queue(
 
 
 def queue_at_commit(
-    session: Session,
+    session: Unit,
     *,
     key: str,
     kind: NotificationKind,

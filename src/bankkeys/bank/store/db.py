@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+from bankkeys.bank.store.driver import BEGIN, DriverUnit
 
 ENV_DATABASE_URL = "BANKKEYS_DATABASE_URL"
 MIGRATIONS = "bankkeys.bank.store:migrations"
@@ -154,6 +156,31 @@ class Database:
             else:
                 conn.execution_options(isolation_level="AUTOCOMMIT")
                 yield conn
+
+    @contextmanager
+    def driver_transaction(
+        self, before_commit: Callable[[DriverUnit], None] | None = None
+    ) -> Iterator[DriverUnit]:
+        """A unit of work of Core statements run straight on the driver (see
+        :mod:`~bankkeys.bank.store.driver`): commits on success, after ``before_commit``; rolls
+        back on any error. No ORM here: for the few transitions that are all Core statements."""
+        pooled = self.engine.raw_connection()
+        unit = DriverUnit(self.engine, pooled.dbapi_connection)
+        try:
+            begin = BEGIN[self.dialect]
+            if begin is not None:
+                unit.execute(begin)
+            yield unit
+            if before_commit is not None:
+                before_commit(unit)
+            unit.close()
+            pooled.commit()
+        except BaseException:
+            unit.close()
+            pooled.rollback()
+            raise
+        finally:
+            pooled.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
