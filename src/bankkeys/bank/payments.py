@@ -32,6 +32,7 @@ batch, however many documents it holds.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections import OrderedDict
@@ -42,7 +43,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -814,32 +815,72 @@ _ACCEPT_STORED = (
 )
 
 
-def _certificate_facts(session: Session, serials: Iterable[str]) -> dict[str, _CertificateFacts]:
-    c, s, r = _CERTIFICATES_T.c, _SIGNERS_T.c, _REQUESTS_T.c
-    old, right = _OLD_CERTIFICATES_T.c, _RIGHTS_T.c
-    rows = session.connection().execute(
-        select(
-            c.serial,
-            c.signer_id,
-            s.organization_id,
-            s.surname,
-            s.given_name,
-            c.not_before,
-            c.not_after,
-            c.revoked_at,
-            c.revocation_reason,
-            r.state,
-            right.signing_right,
-            r.old_certificate_id,
-            old.revoked_at,
-            old.not_after,
-        )
-        .join_from(_CERTIFICATES_T, _SIGNERS_T, s.id == c.signer_id)
-        .outerjoin(_REQUESTS_T, r.id == c.request_id)
-        .outerjoin(_OLD_CERTIFICATES_T, old.id == r.old_certificate_id)
-        .outerjoin(_RIGHTS_T, right.signer_id == c.signer_id)
-        .where(c.serial.in_(sorted(serials)))
+# The batch's reads, built once: each takes its lists as expanding parameters.
+_C, _S, _R = _CERTIFICATES_T.c, _SIGNERS_T.c, _REQUESTS_T.c
+_CERTIFICATE_FACTS = (
+    select(
+        _C.serial,
+        _C.signer_id,
+        _S.organization_id,
+        _S.surname,
+        _S.given_name,
+        _C.not_before,
+        _C.not_after,
+        _C.revoked_at,
+        _C.revocation_reason,
+        _R.state,
+        _RIGHTS_T.c.signing_right,
+        _R.old_certificate_id,
+        _OLD_CERTIFICATES_T.c.revoked_at,
+        _OLD_CERTIFICATES_T.c.not_after,
     )
+    .join_from(_CERTIFICATES_T, _SIGNERS_T, _S.id == _C.signer_id)
+    .outerjoin(_REQUESTS_T, _R.id == _C.request_id)
+    .outerjoin(_OLD_CERTIFICATES_T, _OLD_CERTIFICATES_T.c.id == _R.old_certificate_id)
+    .outerjoin(_RIGHTS_T, _RIGHTS_T.c.signer_id == _C.signer_id)
+    .where(_C.serial.in_(bindparam("serials", expanding=True)))
+)
+_ORGANIZATIONS_T = _table(Organization)
+_SETTINGS_T = _table(PaymentSettings)
+_ORGANIZATION_FACTS = (
+    select(_ORGANIZATIONS_T.c.id, _ORGANIZATIONS_T.c.inn, _SETTINGS_T.c.signatures_required)
+    .outerjoin(_SETTINGS_T, _SETTINGS_T.c.organization_id == _ORGANIZATIONS_T.c.id)
+    .where(_ORGANIZATIONS_T.c.inn.in_(bindparam("inns", expanding=True)))
+)
+_STORED_SIGNATURES = (
+    select(
+        _SIGNATURES_T.c.document_id,
+        _SIGNATURES_T.c.signer_id,
+        _SIGNATURES_T.c.certificate_serial,
+        _SIGNATURES_T.c.signing_right,
+    )
+    .where(_SIGNATURES_T.c.document_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_SIGNATURES_T.c.id)
+)
+
+
+@functools.lru_cache(maxsize=16)
+def _stored_documents(accounts: int) -> Select[Any]:
+    """The stored documents with one of the batch's hashes or one of its numbers of each of
+    ``accounts`` (payer account, year) pairs; parameters hashes, account_N, year_N, numbers_N."""
+    d = _DOCUMENTS_T.c
+    # One index search per term (SQLite: MULTI-INDEX OR): a row-value IN beside the hash IN
+    # made SQLite scan the whole table for every batch.
+    same_number = [
+        and_(
+            d.payer_account == bindparam(f"account_{i}"),
+            d.doc_year == bindparam(f"year_{i}"),
+            d.number.in_(bindparam(f"numbers_{i}", expanding=True)),
+        )
+        for i in range(accounts)
+    ]
+    return select(
+        d.id, d.content_hash, d.payer_account, d.doc_year, d.number, d.state, d.accepted_at
+    ).where(or_(d.content_hash.in_(bindparam("hashes", expanding=True)), *same_number))
+
+
+def _certificate_facts(session: Session, serials: Iterable[str]) -> dict[str, _CertificateFacts]:
+    rows = session.connection().execute(_CERTIFICATE_FACTS, {"serials": sorted(serials)})
     return {
         serial: _CertificateFacts(
             serial,
@@ -876,11 +917,7 @@ def _certificate_facts(session: Session, serials: Iterable[str]) -> dict[str, _C
 
 
 def _organization_facts(session: Session, inns: Iterable[str]) -> dict[str, _OrganizationFacts]:
-    rows = session.execute(
-        select(Organization.id, Organization.inn, PaymentSettings.signatures_required)
-        .outerjoin(PaymentSettings, PaymentSettings.organization_id == Organization.id)
-        .where(Organization.inn.in_(sorted(inns)))
-    ).all()
+    rows = session.connection().execute(_ORGANIZATION_FACTS, {"inns": sorted(inns)})
     return {inn: _OrganizationFacts(org_id, required or 1) for org_id, inn, required in rows}
 
 
@@ -900,19 +937,12 @@ def _documents(
         if p.order is not None:
             key = (p.order.payer.account, p.order.date.year)
             numbers.setdefault(key, set()).add(p.order.number)
-    d = _DOCUMENTS_T.c
-    # One index search per term (SQLite: MULTI-INDEX OR): a row-value IN beside the hash IN
-    # made SQLite scan the whole table for every batch.
-    same_number = [
-        and_(d.payer_account == account, d.doc_year == year, d.number.in_(sorted(wanted)))
-        for (account, year), wanted in sorted(numbers.items())
-    ]
+    params: dict[str, Any] = {"hashes": hashes}
+    for index, ((account, year), wanted) in enumerate(sorted(numbers.items())):
+        params.update({f"account_{index}": account, f"year_{index}": year,
+                       f"numbers_{index}": sorted(wanted)})  # fmt: skip
     connection = session.connection()
-    rows = connection.execute(
-        select(
-            d.id, d.content_hash, d.payer_account, d.doc_year, d.number, d.state, d.accepted_at
-        ).where(or_(d.content_hash.in_(hashes), *same_number))
-    ).all()
+    rows = connection.execute(_stored_documents(len(numbers)), params).all()
     by_hash: dict[str, _Document] = {}
     by_number: dict[tuple[str, int, str], _Document] = {}
     by_id: dict[int, _Document] = {}
@@ -921,11 +951,8 @@ def _documents(
         by_hash[content_hash] = by_number[(account, year, number)] = by_id[doc_id] = doc
     signatures: dict[str, list[_Signature]] = {h: [] for h in by_hash}
     if by_id:
-        s = _SIGNATURES_T.c
         for doc_id, signer_id, serial, right in connection.execute(
-            select(s.document_id, s.signer_id, s.certificate_serial, s.signing_right)
-            .where(s.document_id.in_(sorted(by_id)))
-            .order_by(s.id)
+            _STORED_SIGNATURES, {"ids": sorted(by_id)}
         ):
             signatures[by_id[doc_id].content_hash].append(_Signature(signer_id, serial, right))
     return by_hash, by_number, signatures

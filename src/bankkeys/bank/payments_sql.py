@@ -12,7 +12,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, Final
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
@@ -69,12 +70,33 @@ def execute_many(
     if not rows:
         return
     form = _form(key, statement, connection.dialect, columns)
-    pairs = tuple(zip(form.names, form.processors, strict=True))
+    # A batch repeats the same moments (its receipt time in every row, a signer's signing
+    # time): each distinct date or time is converted once per call, not once per row.
+    converted: list[dict[Any, Any] | None] = [
+        None if convert is None else {} for convert in form.processors
+    ]
+    pairs = tuple(zip(form.names, form.processors, converted, strict=True))
     values = [
-        tuple(row[name] if convert is None else convert(row[name]) for name, convert in pairs)
-        for row in rows
+        tuple(_value(row[name], convert, seen) for name, convert, seen in pairs) for row in rows
     ]
     params: list[Any] = (
         values if form.positional else [dict(zip(form.names, v, strict=True)) for v in values]
     )
     connection.exec_driver_sql(form.sql, params)
+
+
+def _value(value: Any, convert: _Processor, seen: dict[Any, Any] | None) -> Any:
+    if convert is None or seen is None:
+        return value
+    if not isinstance(value, date):
+        return convert(value)
+    # datetime is a date. Equal times in other zones may be written differently: the zone is
+    # part of the key.
+    key = (value, getattr(value, "tzinfo", None))
+    found = seen.get(key, _MISSING)
+    if found is _MISSING:
+        found = seen[key] = convert(value)
+    return found
+
+
+_MISSING: Final = object()
