@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 
 from bankkeys.bank.store.driver import BEGIN, DriverUnit
 
@@ -82,6 +83,10 @@ def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
     since = record.info.get(_IDLE_SINCE)
     if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
         return
+    _ping(dbapi_conn)
+
+
+def _ping(dbapi_conn: Any) -> None:
     try:
         cursor = dbapi_conn.cursor()
         try:
@@ -95,10 +100,18 @@ def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
 
 @dataclass
 class Database:
-    """An engine and its session factory; ``dialect`` is ``"sqlite"`` or ``"postgresql"``."""
+    """An engine and its session factory; ``dialect`` is ``"sqlite"`` or ``"postgresql"``.
+
+    Driver units keep up to ``driver_connections`` connections out of the pool between units
+    (most recently used first): the pool's checkout and return (events, reset, queue) cost as
+    much CPU as a unit's statements. They count against the pool's overflow, not its size."""
 
     engine: Engine
     sessions: sessionmaker[Session]
+    driver_connections: int = 1
+    _driver_idle: list[tuple[PoolProxiedConnection, float]] = field(
+        default_factory=list, repr=False
+    )
 
     @property
     def dialect(self) -> str:
@@ -164,7 +177,7 @@ class Database:
         """A unit of work of Core statements run straight on the driver (see
         :mod:`~bankkeys.bank.store.driver`): commits on success, after ``before_commit``; rolls
         back on any error. No ORM here: for the few transitions that are all Core statements."""
-        pooled = self.engine.raw_connection()
+        pooled = self._take_driver_connection()
         unit = DriverUnit(self.engine, pooled.dbapi_connection)
         try:
             begin = BEGIN[self.dialect]
@@ -177,12 +190,45 @@ class Database:
             pooled.commit()
         except BaseException:
             unit.close()
-            pooled.rollback()
+            try:
+                pooled.rollback()
+            except Exception:  # the connection is gone: the pool replaces it
+                pooled.invalidate()
             raise
         finally:
+            self._keep_driver_connection(pooled)
+
+    def _take_driver_connection(self) -> PoolProxiedConnection:
+        while True:
+            try:
+                pooled, since = self._driver_idle.pop()
+            except IndexError:
+                return self.engine.raw_connection()
+            if time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+                return pooled
+            try:  # idle for a while: a server restart or a dropped link shows up here
+                _ping(pooled.dbapi_connection)
+                return pooled
+            except DisconnectionError:
+                pooled.invalidate()
+                pooled.close()
+
+    def _keep_driver_connection(self, pooled: PoolProxiedConnection) -> None:
+        driver = pooled.dbapi_connection
+        usable = (
+            pooled.is_valid
+            and driver is not None
+            and not getattr(driver, "closed", False)
+            and not getattr(driver, "broken", False)
+        )
+        if usable and len(self._driver_idle) < self.driver_connections:
+            self._driver_idle.append((pooled, time.monotonic()))
+        else:
             pooled.close()
 
     def dispose(self) -> None:
+        while self._driver_idle:
+            self._driver_idle.pop()[0].close()
         self.engine.dispose()
 
 
@@ -207,7 +253,7 @@ def open_database(url: str | None = None, *, pool_size: int = 5) -> Database:
         event.listen(engine, "checkout", _ping_if_idle)
     else:
         raise ValueError(f"unsupported database: {parsed.get_backend_name()}")
-    return Database(engine, sessionmaker(engine, expire_on_commit=False))
+    return Database(engine, sessionmaker(engine, expire_on_commit=False), max(1, pool_size // 2))
 
 
 def _alembic_config() -> Config:

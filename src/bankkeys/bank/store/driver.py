@@ -41,7 +41,7 @@ class UnsupportedStatement(TypeError):
 class _Plan:
     """One statement compiled for one dialect and one set of parameter names."""
 
-    __slots__ = ("bind", "fixed", "names", "positional", "result", "row", "sql")
+    __slots__ = ("bind", "fixed", "names", "positional", "result", "row", "sql", "textual")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) -> None:
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=list(keys)))
@@ -73,6 +73,7 @@ class _Plan:
                 processor = owner.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self.bind[name] = processor
+        self.textual = isinstance(statement, TextClause)
         columns = list(getattr(statement, "exported_columns", ()))
         self.row: Any = (
             namedtuple("Row", [c.key for c in columns], rename=True) if columns else None
@@ -195,7 +196,9 @@ class DriverUnit:
                 cursor.executemany(plan.sql, [plan.parameters(p) for p in batch])
                 return Rows([])
             cursor.execute(plan.sql, plan.parameters(batch[0]))
-            if cursor.description is None:  # a write without RETURNING
+            # Core statements declare their columns; textual SQL is asked (psycopg builds the
+            # whole description for that, a cost the declared ones skip).
+            if plan.row is None and (not plan.textual or cursor.description is None):
                 return Rows([])
             return Rows(plan.rows(cursor.fetchall()))
         except KeyError as missing:

@@ -166,10 +166,11 @@ class Approval(Base):
     """One operator's approval of a request; four eyes needs two distinct operators."""
 
     __tablename__ = "approvals"
+    # The unique constraint begins with request_id: it serves the search by request too.
     __table_args__ = (UniqueConstraint("request_id", "operator"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("rekey_requests.id"), index=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("rekey_requests.id"))
     operator: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime]
 
@@ -178,10 +179,11 @@ class PrintedDocument(Base):
     """A document the client printed (or signed electronically) for a request, and its receipt."""
 
     __tablename__ = "printed_documents"
+    # The unique constraint begins with request_id: it serves the search by request too.
     __table_args__ = (UniqueConstraint("request_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("rekey_requests.id"), index=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("rekey_requests.id"))
     kind: Mapped[str] = mapped_column(String(40))  # workflow.DocumentKind
     copies: Mapped[int] = mapped_column(Integer, default=1)
     content_hash: Mapped[str | None] = mapped_column(String(64))
