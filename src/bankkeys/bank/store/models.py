@@ -144,7 +144,9 @@ class RekeyRequest(Base):
     submitted_der: Mapped[bytes] = mapped_column(LargeBinary)
     pkcs10_der: Mapped[bytes] = mapped_column(LargeBinary)
     public_key_info: Mapped[bytes] = mapped_column(LargeBinary)
-    key_fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    # Never reused: public_keys_seen's primary key refuses a key shown before, in the same
+    # transaction as every request's insert (a unique constraint here only cost index entries).
+    key_fingerprint: Mapped[str] = mapped_column(String(64))
     subject_json: Mapped[str] = mapped_column(Text)  # the fields as the client confirmed them
     # The certificate whose key signed the request (renewals). No foreign key: certificates point
     # at requests already, and a cycle of foreign keys cannot be created on SQLite.

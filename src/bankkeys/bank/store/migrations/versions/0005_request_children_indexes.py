@@ -1,8 +1,12 @@
-"""Approvals and printed documents: drop the indexes on request_id alone.
+"""The busiest path of the bank loses three index entries per request.
 
-The unique constraints (request_id, operator) and (request_id, kind) begin with request_id, so
-they already serve every search by request; the extra indexes only cost each approval and each
-registered document one more index entry, on the busiest path of the bank.
+- Approvals and printed documents: the indexes on request_id alone go. The unique constraints
+  (request_id, operator) and (request_id, kind) begin with request_id and serve every search by
+  request already.
+- Re-key requests: the unique constraint on key_fingerprint goes. public_keys_seen's primary key
+  refuses a key shown before, in the same transaction as every request's insert; the constraint
+  here was checked second and cost each request (whose row is updated twice, never in place) an
+  index entry at each version.
 
 Revision ID: 0005
 Revises: 0004
@@ -22,15 +26,30 @@ _DROPPED = (
     ("approvals", "ix_approvals_request_id"),
     ("printed_documents", "ix_printed_documents_request_id"),
 )
+# 0001 left the constraint unnamed: PostgreSQL named it; SQLite gets it by this convention while
+# the table is copied.
+_KEY_UNIQUE_PG = "rekey_requests_key_fingerprint_key"
+_KEY_UNIQUE_SQLITE = "uq_rekey_requests_key_fingerprint"
+_NAMING = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
 
 
 def upgrade() -> None:
     for table, index in _DROPPED:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(batch_op.f(index))
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("rekey_requests", naming_convention=_NAMING) as batch_op:
+            batch_op.drop_constraint(_KEY_UNIQUE_SQLITE, type_="unique")
+    else:
+        op.drop_constraint(_KEY_UNIQUE_PG, "rekey_requests", type_="unique")
 
 
 def downgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    with op.batch_alter_table("rekey_requests", schema=None) as batch_op:
+        batch_op.create_unique_constraint(
+            _KEY_UNIQUE_SQLITE if sqlite else _KEY_UNIQUE_PG, ["key_fingerprint"]
+        )
     for table, index in reversed(_DROPPED):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.create_index(batch_op.f(index), ["request_id"], unique=False)
