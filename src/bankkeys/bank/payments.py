@@ -434,12 +434,9 @@ class PaymentDesk:
     def _verify_all(self, pending: list[_Pending]) -> None:
         todo = [p for p in pending if p.refusal is None]
         serials = sorted({p.item.certificate_serial for p in todo})
-        c = _CERTIFICATES_T.c
         # Read-only, outside any transaction: no SQLite write lock while the batch verifies.
         with self.workflow.db.statements() as connection:
-            rows = connection.execute(
-                select(c.serial, c.der).where(c.serial.in_(serials), c.is_ca.is_(False))
-            ).all()
+            rows = connection.execute(_CERTIFICATE_DERS, {"serials": serials}).all()
         parsed = {serial: _CERTIFICATES.get(der) for serial, der in rows}
         jobs = []
         for p in todo:
@@ -471,8 +468,8 @@ class PaymentDesk:
     ) -> BatchResult:
         wf = self.workflow
         with wf.db.transaction() as session:
-            caller_org = session.execute(
-                select(Signer.organization_id).where(Signer.id == signer_id)
+            caller_org = (
+                session.connection().execute(_CALLER_ORGANIZATION, {"signer_id": signer_id})
             ).scalar_one_or_none()
             if caller_org is None:
                 raise NotFound(f"Владелец сертификата № {signer_id} не найден")
@@ -847,6 +844,10 @@ _ORGANIZATION_FACTS = (
     .outerjoin(_SETTINGS_T, _SETTINGS_T.c.organization_id == _ORGANIZATIONS_T.c.id)
     .where(_ORGANIZATIONS_T.c.inn.in_(bindparam("inns", expanding=True)))
 )
+_CERTIFICATE_DERS = select(_C.serial, _C.der).where(
+    _C.serial.in_(bindparam("serials", expanding=True)), _C.is_ca.is_(False)
+)
+_CALLER_ORGANIZATION = select(_S.organization_id).where(_S.id == bindparam("signer_id"))
 _STORED_SIGNATURES = (
     select(
         _SIGNATURES_T.c.document_id,

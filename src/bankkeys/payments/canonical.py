@@ -23,14 +23,16 @@ Only validated orders are encoded: signing bytes the bank would refuse helps nob
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any, Final
 
 from bankkeys.payments import keys as k
 from bankkeys.payments.errors import CanonicalFormError, DocumentRef, ValidationError
 from bankkeys.payments.jsonform import BUDGET_NAMES, PARTY_NAMES, budget_json, party_json
-from bankkeys.payments.model import PaymentOrder
+from bankkeys.payments.model import Party, PaymentOrder
 from bankkeys.payments.validate import order_from_fields, validate_order
 
 FORMAT_TAG: Final = "bankkeys/payment-order/1"
@@ -38,7 +40,39 @@ MEDIA_TYPE: Final = "application/vnd.bankkeys.payment-order.v1+json"
 
 
 def _encode(obj: dict[str, Any]) -> bytes:
+    """The definition of the form (see the module's docstring); :func:`_encode_order` is the
+    same bytes, faster, and the tests hold it to this."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+_string: Final[Callable[[str], str]] = json.encoder.encode_basestring  # as ensure_ascii=False
+
+
+@functools.lru_cache(maxsize=1024)
+def _party_text(party: Party) -> str:
+    # A batch names the same payer in every document and the same payees in many.
+    return json.dumps(party_json(party), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _encode_order(order: PaymentOrder) -> bytes:
+    """``_encode(_object(order))`` written member by member, in the sorted order of the names,
+    the parties' text cached: the bank checks every document it receives against it."""
+    budget = (
+        "null"
+        if order.budget is None
+        else json.dumps(
+            budget_json(order.budget), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+    )
+    due = "null" if order.due_date is None else f'"{order.due_date.isoformat()}"'
+    return (
+        f'{{"amount_kopecks":{int.__repr__(order.amount_kopecks)},"budget":{budget},'
+        f'"date":"{order.date.isoformat()}","due_date":{due},"format":"{FORMAT_TAG}",'
+        f'"number":{_string(order.number)},"operation_kind":{_string(order.operation_kind)},'
+        f'"payee":{_party_text(order.payee)},"payer":{_party_text(order.payer)},'
+        f'"payment_kind":{_string(order.payment_kind)},"priority":{int.__repr__(order.priority)},'
+        f'"purpose":{_string(order.purpose)},"uin":{_string(order.uin)}}}'
+    ).encode()
 
 
 def _object(order: PaymentOrder) -> dict[str, Any]:
@@ -64,7 +98,7 @@ def canonical_bytes(order: PaymentOrder) -> bytes:
     errors = validate_order(order)
     if errors:
         raise ValidationError(errors)
-    return _encode(_object(order))
+    return _encode_order(order)
 
 
 def _text(obj: dict[str, Any], name: str) -> str:
@@ -72,6 +106,14 @@ def _text(obj: dict[str, Any], name: str) -> str:
     if not isinstance(value, str):
         raise CanonicalFormError(f"поле {name}: нужна строка")
     return value
+
+
+def _party_values(party: dict[str, Any]) -> tuple[str, ...]:
+    """A party's members in ``PARTY_NAMES`` order (that of ``k.PARTY_SUFFIXES``)."""
+    values = tuple(party.get(name) for name in PARTY_NAMES)
+    if all(type(value) is str for value in values):
+        return values  # type: ignore[return-value]
+    return tuple(_text(party, name) for name in PARTY_NAMES)  # raises, naming the first
 
 
 def parse_canonical(data: bytes, position: int = 1) -> PaymentOrder:
@@ -108,9 +150,7 @@ def parse_canonical(data: bytes, position: int = 1) -> PaymentOrder:
             if due is None
             else k.format_date(date.fromisoformat(_text(obj, "due_date"))),
         }
-        for prefix, party in ((k.PAYER, payer), (k.PAYEE, payee)):
-            for name, suffix in zip(PARTY_NAMES, k.PARTY_SUFFIXES, strict=True):
-                fields[prefix + suffix] = _text(party, name)
+        parties = (_party_values(payer), _party_values(payee))
         if budget is not None:
             for name, key in zip(BUDGET_NAMES, k.BUDGET_KEYS, strict=True):
                 fields[key] = _text(budget, name)
@@ -118,7 +158,7 @@ def parse_canonical(data: bytes, position: int = 1) -> PaymentOrder:
         if isinstance(exc, CanonicalFormError):
             raise
         raise CanonicalFormError(f"неверная дата: {exc}") from None
-    order = order_from_fields(fields, DocumentRef(fields[k.NUMBER], position))
-    if _encode(_object(order)) != data:
+    order = order_from_fields(fields, DocumentRef(fields[k.NUMBER], position), parties)
+    if _encode_order(order) != data:
         raise CanonicalFormError("байты не в канонической форме (порядок, пробелы, лишние поля)")
     return order

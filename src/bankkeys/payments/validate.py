@@ -209,8 +209,9 @@ class _Checker:
             self.fail(key, message)
 
 
-def _party(c: _Checker, prefix: str, *, payer: bool) -> Party:
-    raw = tuple(c.fields.get(prefix + suffix, "") for suffix in k.PARTY_SUFFIXES)
+def _party(c: _Checker, prefix: str, *, payer: bool, raw: tuple[str, ...] | None = None) -> Party:
+    if raw is None:
+        raw = tuple(c.fields.get(prefix + suffix, "") for suffix in k.PARTY_SUFFIXES)
     party, errors = _checked_party(prefix, payer, raw)
     for key, message in errors:
         c.fail(key, message)
@@ -312,14 +313,22 @@ def _priority(text: str) -> int:
     return int(text)
 
 
-def order_from_fields(fields: Mapping[str, str], ref: DocumentRef) -> PaymentOrder:
-    """Check logical 1C fields and build the order; raises ``ValidationError`` with every error."""
+def order_from_fields(
+    fields: Mapping[str, str],
+    ref: DocumentRef,
+    parties: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+) -> PaymentOrder:
+    """Check logical 1C fields and build the order; raises ``ValidationError`` with every error.
+
+    ``parties``: the payer's and the payee's fields in ``k.PARTY_SUFFIXES`` order, given apart
+    (then ``fields`` need not hold them): a party is checked on its own fields only, and once."""
     c = _Checker(fields, ref)
     number = c.parsed(k.NUMBER, _number, required=True)
     when = c.parsed(k.DATE, parse_date, required=True)
     amount = c.parsed(k.AMOUNT, parse_amount, required=True)
-    payer = _party(c, k.PAYER, payer=True)
-    payee = _party(c, k.PAYEE, payer=False)
+    payer_raw, payee_raw = parties if parties is not None else (None, None)
+    payer = _party(c, k.PAYER, payer=True, raw=payer_raw)
+    payee = _party(c, k.PAYEE, payer=False, raw=payee_raw)
     payment_kind = c.text(k.PAYMENT_KIND)
     c.check(
         k.PAYMENT_KIND, payment_kind in PAYMENT_KINDS, f"неизвестный вид платежа {payment_kind!r}"
