@@ -8,7 +8,7 @@ ECDSA private keys the scalar big-endian (SEC 1).
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Final
 
 from asn1crypto import pem
 from cryptography.exceptions import UnsupportedAlgorithm as _CryptoUnsupported
@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from bankkeys.pki import _asn1
+from bankkeys.pki import _der_read as r
 from bankkeys.pki._asn1 import core, keys
 from bankkeys.pki.algorithms import (
     ECDSA_P256,
@@ -73,17 +74,67 @@ def decode_public_key_info(der: bytes) -> tuple[KeySpec, bytes]:
     return _decode_public_key_info(bytes(der))
 
 
+_SPKI: Final = "открытый ключ (SubjectPublicKeyInfo)"
+_GOST_KEY: Final = "открытый ключ ГОСТ"
+
+
 @functools.lru_cache(maxsize=4096)
 def _decode_public_key_info(der: bytes) -> tuple[KeySpec, bytes]:
     # A pure function of the bytes, and the point check is the costly part: the same keys come
     # back (the CA's own, a request's key again at issuance), so each is parsed and checked once.
-    # Failures raise and are not cached.
-    info = _asn1.load(keys.PublicKeyInfo, der, "открытый ключ (SubjectPublicKeyInfo)")
-    return public_key_from_asn1(info)
+    # Failures raise and are not cached. Read straight from the DER (pki/_der_read): every
+    # request and certificate has one; :func:`public_key_from_asn1` is the same reading through
+    # asn1crypto, which the tests hold this one to.
+    r.check(der, _SPKI)
+    top = r.expect(r.read(der, 0, len(der), _SPKI), r.SEQUENCE, _SPKI)
+    parts = r.children(der, top, _SPKI)
+    if len(parts) != 2:
+        raise ParseError(f"{_SPKI}: ожидались алгоритм и ключ")
+    # Unknown algorithms and invalid points are the input's fault: ParseError, as before.
+    with _asn1.guarded("открытый ключ"):
+        algorithm = r.children(der, r.expect(parts[0], r.SEQUENCE, _SPKI), _SPKI)
+        if not 1 <= len(algorithm) <= 2:
+            raise ParseError(f"{_SPKI}: повреждённый AlgorithmIdentifier")
+        alg = by_key_oid(r.oid(der, algorithm[0], _SPKI))
+        params = algorithm[1] if len(algorithm) == 2 else None
+        key = r.bit_string(der, parts[1], _SPKI)
+        if alg is ECDSA_P256:
+            if (
+                params is None
+                or params.tag != r.OID
+                or r.oid(der, params, _SPKI) != _asn1.P256_CURVE
+            ):
+                raise UnsupportedAlgorithm("ECDSA поддерживается только на кривой P-256")
+            spec = KeySpec("ecdsa-p256", P256)
+            public = _ecdsa_uncompressed(key)
+        else:
+            spec = KeySpec(alg.family, _gost_curve(alg, der, params))
+            r.check(key, _GOST_KEY)  # the BIT STRING holds exactly one OCTET STRING
+            public = r.octet_string(key, r.read(key, 0, len(key), _GOST_KEY), _GOST_KEY)
+        check_public_key(spec, public)
+    return spec, public
+
+
+def _gost_curve(alg: Algorithm, der: bytes, params: r.Tlv | None) -> str:
+    """RFC 9215 GostR3410-2012-PublicKeyParameters: publicKeyParamSet, then the optional
+    digestParamSet (either form accepted, never a mismatched one) and the 2001 form's
+    encryptionParamSet (ignored)."""
+    if params is None or params.tag != r.SEQUENCE:
+        raise ParseError("ключ ГОСТ без параметров (publicKeyParamSet)")
+    oids = [r.oid(der, tlv, _SPKI) for tlv in r.children(der, params, _SPKI)]
+    if not 1 <= len(oids) <= 3:
+        raise ParseError("ключ ГОСТ без параметров (publicKeyParamSet)")
+    param_set_ = param_set_by_oid(oids[0])
+    if param_set_.bits != alg.digest_size * 8:
+        raise ParseError(f"набор параметров {param_set_.oid} не подходит для ключа {alg.family}")
+    if len(oids) > 1 and oids[1] != alg.digest_oid:
+        raise ParseError(f"digestParamSet {oids[1]} не подходит для ключа {alg.family}")
+    return param_set_.curve
 
 
 def public_key_from_asn1(info: Any) -> tuple[KeySpec, bytes]:
-    """Spec and raw key of a parsed asn1crypto PublicKeyInfo (used by certificates and requests)."""
+    """Spec and raw key of a parsed asn1crypto PublicKeyInfo: the tests' judge of the reading
+    from DER (:func:`decode_public_key_info`)."""
     with _asn1.guarded("открытый ключ"):
         algorithm = info["algorithm"]
         alg = by_key_oid(algorithm["algorithm"].dotted)

@@ -109,7 +109,7 @@ class Database:
     engine: Engine
     sessions: sessionmaker[Session]
     driver_connections: int = 1
-    _driver_idle: list[tuple[PoolProxiedConnection, float]] = field(
+    _driver_idle: list[tuple[PoolProxiedConnection, float, Any]] = field(
         default_factory=list, repr=False
     )
 
@@ -177,8 +177,8 @@ class Database:
         """A unit of work of Core statements run straight on the driver (see
         :mod:`~bankkeys.bank.store.driver`): commits on success, after ``before_commit``; rolls
         back on any error. No ORM here: for the few transitions that are all Core statements."""
-        pooled = self._take_driver_connection()
-        unit = DriverUnit(self.engine, pooled.dbapi_connection)
+        pooled, cursor = self._take_driver_connection()
+        unit = DriverUnit(self.engine, pooled.dbapi_connection, cursor)
         try:
             begin = BEGIN[self.dialect]
             if begin is not None:
@@ -186,7 +186,6 @@ class Database:
             yield unit
             if before_commit is not None:
                 before_commit(unit)
-            unit.close()
             pooled.commit()
         except BaseException:
             unit.close()
@@ -196,24 +195,24 @@ class Database:
                 pooled.invalidate()
             raise
         finally:
-            self._keep_driver_connection(pooled)
+            self._keep_driver_connection(pooled, unit.release())
 
-    def _take_driver_connection(self) -> PoolProxiedConnection:
+    def _take_driver_connection(self) -> tuple[PoolProxiedConnection, Any]:
         while True:
             try:
-                pooled, since = self._driver_idle.pop()
+                pooled, since, cursor = self._driver_idle.pop()
             except IndexError:
-                return self.engine.raw_connection()
+                return self.engine.raw_connection(), None
             if time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
-                return pooled
+                return pooled, cursor
             try:  # idle for a while: a server restart or a dropped link shows up here
                 _ping(pooled.dbapi_connection)
-                return pooled
+                return pooled, cursor
             except DisconnectionError:
                 pooled.invalidate()
                 pooled.close()
 
-    def _keep_driver_connection(self, pooled: PoolProxiedConnection) -> None:
+    def _keep_driver_connection(self, pooled: PoolProxiedConnection, cursor: Any) -> None:
         driver = pooled.dbapi_connection
         usable = (
             pooled.is_valid
@@ -222,8 +221,10 @@ class Database:
             and not getattr(driver, "broken", False)
         )
         if usable and len(self._driver_idle) < self.driver_connections:
-            self._driver_idle.append((pooled, time.monotonic()))
+            self._driver_idle.append((pooled, time.monotonic(), cursor))
         else:
+            if cursor is not None:
+                cursor.close()
             pooled.close()
 
     def dispose(self) -> None:

@@ -161,12 +161,12 @@ class DriverUnit:
     what the transitions use of a session: :meth:`connection` (itself), :meth:`execute`,
     ``info`` for work queued until the commit, and ``dialect``."""
 
-    def __init__(self, engine: Engine, dbapi_connection: Any) -> None:
+    def __init__(self, engine: Engine, dbapi_connection: Any, cursor: Any = None) -> None:
         self.engine = engine
         self.dialect: Dialect = engine.dialect
         self.info: dict[str, Any] = {}
         self._dbapi = dbapi_connection
-        self._cursor: Any = None
+        self._cursor: Any = cursor  # a previous unit's on this connection, or made when needed
         self._compiler = _compiling_dialect(self.dialect)
 
     def connection(self) -> DriverUnit:
@@ -212,6 +212,11 @@ class DriverUnit:
             raise DBAPIError.instance(
                 plan.sql, None, exc, self.dialect.loaded_dbapi.Error, dialect=self.dialect
             ) from exc
+
+    def release(self) -> Any:
+        """The cursor, for the connection's next unit (its results were read in full)."""
+        cursor, self._cursor = self._cursor, None
+        return cursor
 
     def close(self) -> None:
         if self._cursor is not None:
