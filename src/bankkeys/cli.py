@@ -10,7 +10,7 @@ from rich.console import Console
 import bankkeys
 from bankkeys.bank.cli import audit_app, bank_app, ca_app, db_app
 from bankkeys.client.cli import client_app
-from bankkeys.server.cli import config_app, serve
+from bankkeys.server.cli import config_app, serve, server_app
 from bankkeys.server.docs_cli import docs_app
 from bankkeys.tokens.cli import token_app
 
@@ -59,6 +59,7 @@ def demo(
 
 
 app.add_typer(config_app, name="config")
+app.add_typer(server_app, name="server")
 app.add_typer(docs_app, name="docs")
 
 

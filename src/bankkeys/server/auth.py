@@ -3,13 +3,15 @@
 Secrets handed to callers (tokens, cookies, challenges) are 256-bit random strings; the database
 keeps only their SHA-256, so a leaked table signs nobody in. Failed sign-ins count per account;
 after ``lockout_threshold`` failures the account is locked for ``lockout_minutes`` (the response
-does not say whether the login exists: an unknown login costs the same argon2 work).
+does not say whether the login exists: an unknown login costs the same argon2 work). TOTP secrets
+are sealed with the server's key file (``totp_at_rest``): the table alone generates no codes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +26,11 @@ from sqlalchemy import Table, bindparam, select, update
 
 from bankkeys.bank.store.db import Database
 from bankkeys.bank.workflow import Actor, Role
+from bankkeys.server.secrets_at_rest import KeyRing, SealedSecretError, zeroise
 from bankkeys.server.store.models import Account, SessionRecord
+from bankkeys.server.totp_at_rest import hotp, open_secret, seal_secret
+
+log = logging.getLogger(__name__)
 
 TOTP_PERIOD = 30
 
@@ -69,6 +75,15 @@ class AccountLocked(AuthError):
             f"Слишком много неудачных попыток входа; вход заблокирован до {until:%H:%M} UTC"
         )
         self.until = until
+
+
+class SecondFactorUnavailable(AuthError):
+    """The account's stored TOTP secret does not decrypt: nothing about the sign-in changes."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Второй фактор учётной записи недоступен; обратитесь к администратору банка"
+        )
 
 
 BAD_CREDENTIALS = "Неверный логин или пароль"
@@ -120,10 +135,16 @@ class Authenticator:
     lockout_threshold: int = 5
     lockout: timedelta = timedelta(minutes=15)
     hasher: PasswordHasher = field(default_factory=PasswordHasher)  # argon2id
+    totp_keys: KeyRing | None = None  # the key file's keys; required to enrol and to verify
 
     def __post_init__(self) -> None:
         # Verified against for unknown logins, so timing does not tell which logins exist.
         self._dummy_hash = self.hasher.hash("bankkeys-dummy-password")
+
+    def _keys(self) -> KeyRing:
+        if self.totp_keys is None:
+            raise RuntimeError("the TOTP key file is not loaded (build_context loads it)")
+        return self.totp_keys
 
     def hash_password(self, password: str) -> str:
         return self.hasher.hash(password)
@@ -150,6 +171,7 @@ class Authenticator:
         if (role == Role.CLIENT_SIGNER) != (signer_id is not None):
             raise ValueError("a client account needs a signer, a bank account must not have one")
         secret = totp_secret or new_totp_secret()
+        sealed = seal_secret(self._keys(), login, secret)
         now = self.clock()
         with self.db.transaction() as session:
             session.add(
@@ -159,7 +181,7 @@ class Authenticator:
                     signer_id=signer_id,
                     display_name=display_name,
                     password_hash=self.hash_password(password),
-                    totp_secret=secret,
+                    totp_secret=sealed,
                     last_totp_step=0,
                     failed_attempts=0,
                     disabled=False,
@@ -234,16 +256,26 @@ class Authenticator:
         return outcome
 
     def _matching_step(self, account: Account, code: str, now: datetime) -> int | None:
-        """The time step whose code matches (±1 step of clock drift), never one used before."""
-        totp = pyotp.TOTP(account.totp_secret, interval=TOTP_PERIOD)
-        current = int(now.timestamp()) // TOTP_PERIOD
-        for step in (current - 1, current, current + 1):
-            expected = totp.generate_otp(step)
-            if hmac.compare_digest(expected.encode(), code.encode()) and (
-                step > account.last_totp_step
-            ):
-                return step
-        return None
+        """The time step whose code matches (±1 step of clock drift), never one used before.
+
+        A secret that does not decrypt raises SecondFactorUnavailable, which rolls the caller's
+        transaction back: the challenge stays, no failure is counted (it is not the user's)."""
+        try:
+            secret = open_secret(self._keys(), account.login, account.totp_secret)
+        except SealedSecretError as exc:
+            log.error("totp secret unusable", extra={"fields": {"reason": str(exc)}})
+            raise SecondFactorUnavailable() from None
+        try:
+            current = int(now.timestamp()) // TOTP_PERIOD
+            for step in (current - 1, current, current + 1):
+                expected = hotp(secret, step)
+                if hmac.compare_digest(expected.encode(), code.encode()) and (
+                    step > account.last_totp_step
+                ):
+                    return step
+            return None
+        finally:
+            zeroise(secret)
 
     def _refuse_locked(self, account: Account, now: datetime) -> None:
         if account.locked_until is not None and account.locked_until > now:

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bankkeys.bank.policy import Policy, RenewalPathName
+from bankkeys.server.secrets_at_rest import SecretKeyError, read_key_file
 
 ENV_PREFIX = "BANKKEYS_"
 ENV_CONFIG_FILE = "BANKKEYS_CONFIG"
@@ -41,6 +42,8 @@ class Settings:
     # the CA key (software container under var_dir unless a PKCS#11 token is configured)
     ca_pin: str = ""
     ca_pin_file: str = ""  # empty: var_dir/ca-pin (created by the first start)
+    # the AES-256-GCM key of the TOTP secrets in the database; kept out of it, backed up apart
+    totp_key_file: str = ""  # empty: var_dir/totp-key (created by the first start)
     # e-mail
     smtp_url: str = ""  # smtp://user:password@host:port, smtps://…, smtp+starttls://…
     mail_from: str = "bankkeys@localhost"
@@ -98,6 +101,10 @@ class Settings:
     @property
     def resolved_ca_pin_file(self) -> Path:
         return Path(self.ca_pin_file) if self.ca_pin_file else self.var_dir / "ca-pin"
+
+    @property
+    def resolved_totp_key_file(self) -> Path:
+        return Path(self.totp_key_file) if self.totp_key_file else self.var_dir / "totp-key"
 
     @property
     def ca_container(self) -> Path:
@@ -242,6 +249,12 @@ def check(settings: Settings) -> list[str]:
         parts = urlsplit(settings.public_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             problems.append("public_url: нужен адрес вида https://bank.example.ru")
+    key_file = settings.resolved_totp_key_file
+    if key_file.exists():
+        try:
+            read_key_file(key_file)
+        except SecretKeyError as exc:
+            problems.append(f"totp_key_file: {exc}")
     if not settings.demo and not (settings.ca_pin or settings.resolved_ca_pin_file.is_file()):
         problems.append(
             "ПИН-код ключа УЦ не задан (BANKKEYS_CA_PIN или ca_pin_file): "

@@ -19,6 +19,7 @@ from bankkeys.pki.errors import PkiError
 from bankkeys.server.auth import Authenticator
 from bankkeys.server.config import Settings
 from bankkeys.server.store.migrate import upgrade
+from bankkeys.server.totp_at_rest import open_server_keys
 from bankkeys.tokens.errors import TokenError
 
 
@@ -88,6 +89,12 @@ def build_context(
     )
     if migrate:
         upgrade(db)
+    try:
+        # The process that migrates also seals clear TOTP secrets; the others only check.
+        totp_keys, _ = open_server_keys(db, settings.resolved_totp_key_file, prepare=migrate)
+    except BaseException:
+        db.dispose()
+        raise
     workflow = Workflow(
         db,
         settings.policy(),
@@ -106,5 +113,6 @@ def build_context(
         hasher=PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
         ),
+        totp_keys=totp_keys,
     )
     return ServerContext(settings, db, workflow, auth, clock)

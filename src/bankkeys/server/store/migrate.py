@@ -12,11 +12,12 @@ VERSION_TABLE = "bankkeys_server_version"
 MIGRATIONS = "bankkeys.server.store:migrations"
 
 
-def upgrade(db: Database) -> None:
-    """Bring the bank's tables and then the server's to their newest revision."""
+def upgrade(db: Database, revision: str = "head") -> None:
+    """Bring the bank's tables and then the server's to their newest revision (or
+    ``revision``: tests build an older schema to upgrade from)."""
     upgrade_bank(db)
     cfg = Config()
     cfg.set_main_option("script_location", MIGRATIONS)
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, revision)

@@ -27,7 +27,8 @@ class Account(ServerBase):
     signer_id: Mapped[int | None] = mapped_column(unique=True)
     display_name: Mapped[str] = mapped_column(String(300))
     password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, PHC string
-    totp_secret: Mapped[str] = mapped_column(String(64))  # base32
+    # v1:<key id>:<nonce>:<ciphertext>, sealed with the key file (bankkeys.server.totp_at_rest)
+    totp_secret: Mapped[str] = mapped_column(String(200))
     last_totp_step: Mapped[int] = mapped_column(Integer, default=0)  # no code is used twice
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
