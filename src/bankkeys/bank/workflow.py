@@ -83,7 +83,7 @@ from datetime import UTC, datetime
 from enum import Enum, StrEnum
 from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, Protocol, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Integer, Table, bindparam, func, insert, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -787,6 +787,14 @@ _SUBMISSION_CONTEXT: Final = (
     )
     .where(_SIGNERS_TABLE.c.id == bindparam("signer_id"))
 )
+# PostgreSQL: the new request's id comes with the context, so that the request and its key's
+# record are written at commit with the audit events, in their one statement (a refusal by a
+# constraint is told apart then, by the constraint's name).
+_SUBMISSION_CONTEXT_AND_ID: Final = _SUBMISSION_CONTEXT.add_columns(
+    literal_column("nextval(pg_get_serial_sequence('rekey_requests', 'id'))", Integer).label(
+        "new_request_id"
+    )
+)
 
 
 def check_subject(subject: Name, signer: _PersonNames, organization: _OrganizationNumbers) -> None:
@@ -855,16 +863,7 @@ _NEW_REQUEST: Final = insert(_REQUESTS_TABLE).returning(_REQUESTS_TABLE.c.id)
 # the constraint that refused it.
 _KEYS_SEEN_TABLE: Final = cast(Table, PublicKeySeen.__table__)
 _NEW_KEY_SEEN: Final = insert(_KEYS_SEEN_TABLE)
-_NEW_REQUEST_AND_KEY: Final = _NEW_REQUEST.add_cte(
-    insert(_KEYS_SEEN_TABLE)
-    .values(
-        {
-            c: bindparam(f"k_{c}", type_=_KEYS_SEEN_TABLE.c[c].type)
-            for c in ("fingerprint", "signer_id", "first_seen_at")
-        }
-    )
-    .cte("seen")
-)
+_KEY_SEEN_PRIMARY_KEY: Final = "public_keys_seen_pkey"
 _ONE_OPEN_REQUEST_INDEX: Final = "uq_rekey_requests_one_open_per_signer"
 _LOCKED_COLUMNS: Final = (
     _REQUESTS_TABLE.c.id,
@@ -908,6 +907,10 @@ def _move_at_commit(session: Unit, request_id: int, **values: Any) -> None:
     )
 
 
+def _open_request_exists() -> OpenRequestExists:
+    return OpenRequestExists("У владельца сертификата уже есть открытый запрос")
+
+
 def _key_reused() -> KeyReused:
     return KeyReused("Этот открытый ключ уже предъявлялся банку; сформируйте новый ключ")
 
@@ -931,6 +934,25 @@ _APPROVERS: Final = select(_APPROVALS_TABLE.c.operator).where(
     _APPROVALS_TABLE.c.request_id == bindparam("request_id")
 )
 _NEW_APPROVAL: Final = _prefixed_insert(_APPROVALS_TABLE, "a_", "request_id", "operator", "at")
+_KEY_SEEN_AT_COMMIT: Final = _prefixed_insert(
+    _KEYS_SEEN_TABLE, "k_", "fingerprint", "signer_id", "first_seen_at"
+)
+_NEW_REQUEST_AT_COMMIT: Final = _prefixed_insert(
+    _REQUESTS_TABLE,
+    "r_",
+    "id",
+    "signer_id",
+    "kind",
+    "path",
+    "state",
+    "submitted_der",
+    "pkcs10_der",
+    "public_key_info",
+    "key_fingerprint",
+    "subject_json",
+    "old_certificate_id",
+    "accepted_at",
+)
 _NEW_CERTIFICATE: Final = _prefixed_insert(
     _CERTIFICATES_TABLE,
     "c_",
@@ -1370,16 +1392,21 @@ class Workflow:
         if path.signed_by_current_key and self.db.dialect == "sqlite":
             ahead = self._inspect_ahead(inspector, signer_id, submitted, now)
 
+        together = self.db.dialect == "postgresql"
+
         def work(session: Unit) -> int:
             found = (
                 session.connection()
-                .execute(_SUBMISSION_CONTEXT, {"signer_id": signer_id, "now": now})
+                .execute(
+                    _SUBMISSION_CONTEXT_AND_ID if together else _SUBMISSION_CONTEXT,
+                    {"signer_id": signer_id, "now": now},
+                )
                 .first()
             )
             if found is None:
                 raise NotFound(f"Владелец сертификата № {signer_id} не найден")
             signer = SignerIdentity(*found[:6])
-            open_request_id, certificate_id, certificate_der = found[6:]
+            open_request_id, certificate_id, certificate_der = found[6:9]
             if open_request_id is not None:
                 raise OpenRequestExists(
                     f"У владельца сертификата уже есть открытый запрос № {open_request_id}"
@@ -1402,43 +1429,41 @@ class Workflow:
             auth = path.authenticate(session, signer, evidence, now, activation_code, current)
             check_subject(evidence.subject, signer, signer)
             fp = fingerprint(evidence.public_key_info)
-            together = self.db.dialect == "postgresql"
             if not together:
                 self._remember_key(session, fp, signer_id, now)
             if auth.activation_code is not None and isinstance(session, Session):
                 session.flush()  # the code's use is written before the request it allowed
-            key_seen = {"k_fingerprint": fp, "k_signer_id": signer_id, "k_first_seen_at": now}
-            try:
-                request_id: int = (
-                    session.connection()
-                    .execute(
-                        _NEW_REQUEST_AND_KEY if together else _NEW_REQUEST,
-                        {
-                            **(key_seen if together else {}),
-                            "signer_id": signer_id,
-                            "kind": str(auth.kind),
-                            "path": str(path.name),
-                            "state": str(RequestState.ACCEPTED),
-                            "submitted_der": submitted,
-                            "pkcs10_der": evidence.pkcs10_der,
-                            "public_key_info": evidence.public_key_info,
-                            "key_fingerprint": fp,
-                            "subject_json": _subject_to_json(evidence.subject),
-                            "old_certificate_id": (
-                                auth.old_certificate.id if auth.old_certificate else None
-                            ),
-                            "accepted_at": now,
-                        },
-                    )
-                    .scalar_one()
+            request = {
+                "signer_id": signer_id,
+                "kind": str(auth.kind),
+                "path": str(path.name),
+                "state": str(RequestState.ACCEPTED),
+                "submitted_der": submitted,
+                "pkcs10_der": evidence.pkcs10_der,
+                "public_key_info": evidence.public_key_info,
+                "key_fingerprint": fp,
+                "subject_json": _subject_to_json(evidence.subject),
+                "old_certificate_id": auth.old_certificate.id if auth.old_certificate else None,
+                "accepted_at": now,
+            }
+            request_id: int
+            if together:
+                request_id = found.new_request_id
+                audit.write_at_commit(
+                    session,
+                    _KEY_SEEN_AT_COMMIT,
+                    {"k_fingerprint": fp, "k_signer_id": signer_id, "k_first_seen_at": now},
                 )
-            except IntegrityError as exc:
-                if together and _constraint_of(exc) != _ONE_OPEN_REQUEST_INDEX:
-                    raise _key_reused() from None
-                # the partial unique index: a concurrent open request won
-                raise OpenRequestExists(
-                    "У владельца сертификата уже есть открытый запрос"
-                ) from None
+                audit.write_at_commit(
+                    session,
+                    _NEW_REQUEST_AT_COMMIT,
+                    {"r_id": request_id, **{f"r_{c}": v for c, v in request.items()}},
+                )
+            else:
+                try:
+                    request_id = session.connection().execute(_NEW_REQUEST, request).scalar_one()
+                except IntegrityError:  # the partial unique index: a concurrent request won
+                    raise _open_request_exists() from None
             self._audit(
                 session,
                 actor,
@@ -1460,9 +1485,18 @@ class Workflow:
             )
             return request_id
 
-        if path.signed_by_current_key:  # a renewal: Core statements only
-            return self._run_on_driver(work)
-        return self._run(Action.SUBMIT_REQUEST, actor, work)
+        try:
+            if path.signed_by_current_key:  # a renewal: Core statements only
+                return self._run_on_driver(work)
+            return self._run(Action.SUBMIT_REQUEST, actor, work)
+        except IntegrityError as exc:
+            # PostgreSQL: the request and its key are written at commit; a constraint refused.
+            constraint = _constraint_of(exc)
+            if constraint == _ONE_OPEN_REQUEST_INDEX:  # a concurrent open request won
+                raise _open_request_exists() from None
+            if constraint == _KEY_SEEN_PRIMARY_KEY:
+                raise _key_reused() from None
+            raise
 
     def _inspect_ahead(
         self, inspector: RequestInspector, signer_id: int, submitted: bytes, now: datetime
