@@ -33,6 +33,8 @@ from bankkeys.client.service import ClientService
 from bankkeys.client.web.server import prepare as prepare_ui
 from bankkeys.server import bootstrap
 from bankkeys.server.config import Settings, check
+from bankkeys.server.secrets_at_rest import SecretKeyError
+from bankkeys.server.totp_at_rest import TotpSecretsError
 from bankkeys.tokens import SoftwareContainer
 from bankkeys.tokens.policy import DEFAULT_ADMIN_PIN, DEFAULT_USER_PIN
 
@@ -171,7 +173,10 @@ def run(settings: Settings, *, ui_port: int = 0, echo: Callable[[str], None] = p
         raise DemoError("; ".join(problems))
     configure(settings.log_level)
     tokens = prepare_tokens(settings)  # SOFTHSM2_CONF before anything loads the module
-    ctx = build_context(settings)
+    try:
+        ctx = build_context(settings)
+    except (SecretKeyError, TotpSecretsError) as exc:  # the key file of the sealed TOTP secrets
+        raise DemoError(f"ключ секретов TOTP: {exc}") from None
     credentials = bootstrap.prepare(ctx, demo=True) or ""
     bank_app = create_app(settings, context=ctx)
     bank = uvicorn.Server(

@@ -75,3 +75,20 @@ def test_demo_starts_both_servers_prints_the_guide_and_stops_on_ctrl_c(tmp_path:
         except httpx.ConnectError:
             continue
         raise AssertionError(f"{url} still answers after Ctrl-C")
+    # The database holds sealed TOTP secrets now: without their key file the demo refuses to
+    # start, naming the file, and leaves the database as it was (no new key, no traceback).
+    key_file = tmp_path / "var" / "totp-key"
+    assert key_file.is_file()
+    key_file.unlink()
+    database = (tmp_path / "var" / "bankkeys.db").read_bytes()
+    again = subprocess.run(
+        [sys.executable, "-m", "bankkeys.cli", "demo", "--port", str(port),
+         "--ui-port", str(ui_port)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={**__import__("os").environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "Traceback" not in again.stderr, again.stderr
+    assert "ключ секретов TOTP" in again.stderr and "totp-key" in again.stderr, again.stderr
+    assert not key_file.exists()
+    assert (tmp_path / "var" / "bankkeys.db").read_bytes() == database
