@@ -206,8 +206,8 @@ class AuditEvent(Base):
     actor: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(30))
     action: Mapped[str] = mapped_column(String(60))
-    signer_id: Mapped[int | None] = mapped_column(index=True)
-    request_id: Mapped[int | None] = mapped_column(index=True)
+    signer_id: Mapped[int | None]  # no index: nothing searches the log by signer
+    request_id: Mapped[int | None] = mapped_column(index=True)  # a request's history
     certificate_serial: Mapped[str | None] = mapped_column(String(40))
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
@@ -231,7 +231,8 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
-    signer_id: Mapped[int | None] = mapped_column(ForeignKey("signers.id"), index=True)
+    # No index: the mailer joins to signers by their primary key, and signers are never deleted.
+    signer_id: Mapped[int | None] = mapped_column(ForeignKey("signers.id"))
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
