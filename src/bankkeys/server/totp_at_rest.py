@@ -15,18 +15,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import getpass
 import hashlib
 import hmac
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pyotp
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
+from bankkeys.bank import audit
 from bankkeys.bank.store.db import Database
 from bankkeys.server.secrets_at_rest import (
     KeyRing,
@@ -51,6 +54,27 @@ TOTP_DIGITS: Final = 6
 
 class TotpSecretsError(Exception):
     """The server cannot use the stored TOTP secrets; the message says what to do."""
+
+
+def _system_account() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container's uid without a name
+        return "unknown"
+
+
+def _audit(session: Session, action: str, *, at: datetime | None = None, **details: Any) -> None:
+    # Who can read the key file can sign in as anyone: every change of the keys or of the
+    # secrets goes into the bank's tamper-evident log, in the transaction that makes it. These
+    # are command-line steps on the server's machine: the actor is the system account running it.
+    audit.append(
+        session,
+        at=at or datetime.now(UTC),
+        actor=f"os:{_system_account()}",
+        role="administrator",
+        action=action,
+        details=details,
+    )
 
 
 def associated_data(login: str) -> bytes:
@@ -133,6 +157,8 @@ def encrypt_clear_secrets(db: Database, keys: KeyRing) -> int:
                     f"секрет TOTP учётной записи «{account.login}» не зашифрован: {exc}"
                 ) from None
             done += 1
+        if done:
+            _audit(session, "totp-secrets-sealed", accounts=done, key_id=keys.current_id)
     return done
 
 
@@ -189,6 +215,7 @@ def rotate(db: Database, path: Path) -> tuple[str, int]:
                 finally:
                     zeroise(raw)
                 done += 1
+            _audit(session, "totp-key-rotated", accounts=done, key_id=key_id)
         write_key_file(path, [(key_id, material)], exclusive=False)
     finally:
         zeroise(material)
@@ -224,6 +251,7 @@ def reset_secrets(
             )
             .values(revoked_at=now)
         )
+        _audit(session, "totp-secrets-reset", at=now, logins=sorted(issued), key_id=keys.current_id)
     log.warning("totp secrets re-enrolled", extra={"fields": {"accounts": sorted(issued)}})
     return issued
 
