@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import psycopg
@@ -168,6 +169,13 @@ def _backend_pid(db: Database) -> int:
     return pid
 
 
+def _driver_backend_pid(db: Database) -> int:
+    with db.driver_transaction() as unit:
+        row = unit.execute(text("SELECT pg_backend_pid()")).first()
+    assert row is not None
+    return int(row[0])
+
+
 def _terminate(url: str, pid: int) -> None:
     # The server drops the pooled connection (a restart, a proxy's idle timeout...).
     with psycopg.connect(
@@ -176,28 +184,39 @@ def _terminate(url: str, pid: int) -> None:
         c.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
+# Sessions take their connection from the pool; driver units keep theirs between units: both
+# must survive the server dropping it.
+BACKENDS = pytest.mark.parametrize(
+    "backend_pid", [_backend_pid, _driver_backend_pid], ids=["session", "driver-unit"]
+)
+
+
+@BACKENDS
 def test_a_pooled_postgresql_connection_lost_while_idle_is_replaced(
-    pg_worker_database: str, monkeypatch: pytest.MonkeyPatch
+    pg_worker_database: str, monkeypatch: pytest.MonkeyPatch, backend_pid: Callable[..., int]
 ) -> None:
-    db = open_database(pg_worker_database, pool_size=1)
+    db = open_database(pg_worker_database, pool_size=2)
     try:
-        pid = _backend_pid(db)
+        pid = backend_pid(db)
         _terminate(pg_worker_database, pid)
         monkeypatch.setattr(store_db, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has been idle "long"
-        assert _backend_pid(db) != pid  # pinged, found dead, replaced: the work never sees it
+        assert backend_pid(db) != pid  # pinged, found dead, replaced: the work never sees it
     finally:
         db.dispose()
 
 
-def test_a_busy_postgresql_connection_is_not_pinged(pg_worker_database: str) -> None:
+@BACKENDS
+def test_a_busy_postgresql_connection_is_not_pinged(
+    pg_worker_database: str, backend_pid: Callable[..., int]
+) -> None:
     # Reused at once, a connection goes straight to the work (no round trip first): one that
     # died in between fails that one transaction, and the pool replaces it for the next.
-    db = open_database(pg_worker_database, pool_size=1)
+    db = open_database(pg_worker_database, pool_size=2)
     try:
-        pid = _backend_pid(db)
+        pid = backend_pid(db)
         _terminate(pg_worker_database, pid)
         with pytest.raises(OperationalError):
-            _backend_pid(db)
-        assert _backend_pid(db) != pid
+            backend_pid(db)
+        assert backend_pid(db) != pid
     finally:
         db.dispose()

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
 from bank_support import db, db_url, pg_worker_database, sqlite_template
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from bankkeys.bank import audit, workflow
-from bankkeys.bank.store import db as store_db
 from bankkeys.bank.store.db import Database, open_database
 from bankkeys.bank.store.driver import UnsupportedStatement
 from bankkeys.bank.store.models import AuditEvent, Certificate, Organization, Signer
@@ -177,13 +175,6 @@ def _driver_backend(db: Database) -> int:
     return int(row[0])
 
 
-def _terminate(url: str, pid: int) -> None:
-    with psycopg.connect(
-        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
-    ) as c:
-        c.execute("SELECT pg_terminate_backend(%s)", (pid,))
-
-
 def test_driver_units_reuse_their_connection_and_leave_the_pool_to_sessions(
     pg_worker_database: str,
 ) -> None:
@@ -196,30 +187,5 @@ def test_driver_units_reuse_their_connection_and_leave_the_pool_to_sessions(
         with pytest.raises(IntegrityError), db.driver_transaction() as unit:
             unit.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, 'x')"))
         assert _driver_backend(db) == first  # a refused statement does not cost the connection
-    finally:
-        db.dispose()
-
-
-def test_a_driver_connection_lost_while_idle_is_replaced(
-    pg_worker_database: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    db = open_database(pg_worker_database, pool_size=2)
-    try:
-        pid = _driver_backend(db)
-        _terminate(pg_worker_database, pid)
-        monkeypatch.setattr(store_db, "PING_AFTER_IDLE_SECONDS", 0.0)  # idle "long": pinged
-        assert _driver_backend(db) != pid
-    finally:
-        db.dispose()
-
-
-def test_a_driver_connection_lost_while_busy_fails_one_unit_only(pg_worker_database: str) -> None:
-    db = open_database(pg_worker_database, pool_size=2)
-    try:
-        pid = _driver_backend(db)
-        _terminate(pg_worker_database, pid)
-        with pytest.raises(OperationalError):
-            _driver_backend(db)
-        assert _driver_backend(db) != pid
     finally:
         db.dispose()
