@@ -240,19 +240,13 @@ def _verify_chunk(
 
 def _verify_jobs(jobs: list[tuple[_Pending, ParsedCertificate]]) -> list[VerifiedSignature | str]:
     """Verify in one chunk per core: the curve arithmetic runs without the GIL, so the chunks
-    overlap; one task per chunk keeps the pool's own cost per batch, not per document. The
-    calling thread verifies the first chunk itself rather than wait idle (a thread fewer to
-    wake and hand the GIL to)."""
+    overlap; one task per chunk keeps the pool's own cost per batch, not per document."""
     workers = os.cpu_count() or 2
     if len(jobs) < 4 or workers < 2:
         return _verify_chunk(jobs)
     size = -(-len(jobs) // workers)
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    others = [_pool().submit(_verify_chunk, chunk) for chunk in chunks[1:]]
-    results = _verify_chunk(chunks[0])
-    for other in others:
-        results.extend(other.result())
-    return results
+    return [r for part in _pool().map(_verify_chunk, chunks) for r in part]
 
 
 # --- facts read per batch ---------------------------------------------------------------------
