@@ -125,8 +125,9 @@ def write_at_commit(session: Unit, statement: Any, params: Mapping[str, Any]) ->
     """Run ``statement`` (an INSERT or UPDATE built once, with bound parameters only) when the
     transaction commits, before its audit events; it commits or rolls back with them.
 
-    For writes nothing in the transaction reads back and that cannot fail on the caller's input
-    (their refusals must come from the checks before them): a failure here fails the commit.
+    For writes nothing in the transaction reads back. A failure here fails the commit, before
+    the audit head is locked: a write that a constraint may refuse (a key shown before, a second
+    open request) is for a caller that tells the refusal apart by the constraint's name.
     Its bound parameters' names must differ from every other write's of the same transaction."""
     _queue(session, _Write(statement, params))
 

@@ -859,8 +859,9 @@ _RECEIVE_DOCUMENT: Final = (
     )
 )
 _NEW_REQUEST: Final = insert(_REQUESTS_TABLE).returning(_REQUESTS_TABLE.c.id)
-# PostgreSQL: the key's record and the request in one round trip; a refusal is told apart by
-# the constraint that refused it.
+# SQLite: the key's record, then the request, each refused by its own statement. PostgreSQL:
+# both are written at commit (_KEY_SEEN_AT_COMMIT, _NEW_REQUEST_AT_COMMIT), and a refusal is
+# told apart by the name of the constraint that refused it.
 _KEYS_SEEN_TABLE: Final = cast(Table, PublicKeySeen.__table__)
 _NEW_KEY_SEEN: Final = insert(_KEYS_SEEN_TABLE)
 _KEY_SEEN_PRIMARY_KEY: Final = "public_keys_seen_pkey"
