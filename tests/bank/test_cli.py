@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,23 @@ def test_audit_anchors_outside_the_database(db_url: str, tmp_path: Path) -> None
     marks.write_text(lines[0] + "\nbankkeys-audit-anchor seq=oops\n")
     assert "строка 2" in cli("audit", "verify", "--anchors", str(marks), "--url", db_url, code=2)
     cli("audit", "verify", "--anchors", str(tmp_path / "missing.txt"), "--url", db_url, code=2)
+
+
+def test_audit_verify_and_anchor_leave_the_bank_writing(db_url: str) -> None:
+    """Checking the log takes no write lock: with a writer holding SQLite's (a transition in
+    progress), verify and anchor still answer at once instead of waiting behind it."""
+    db = open_database(db_url)
+    try:
+        with db.transaction() as s:  # on SQLite: BEGIN IMMEDIATE, the database's write lock
+            s.execute(text("SELECT 1"))
+            for command in (["audit", "verify"], ["audit", "anchor"]):
+                done: list[str] = []
+                worker = threading.Thread(
+                    target=lambda c=command, out=done: out.append(cli(*c, "--url", db_url))
+                )
+                worker.start()
+                worker.join(timeout=20)
+                assert not worker.is_alive(), f"{command} waited for the writer"
+                assert done and ("Журнал аудита цел" in done[0] or "seq=" in done[0])
+    finally:
+        db.dispose()

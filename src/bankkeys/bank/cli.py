@@ -398,7 +398,9 @@ AnchorsOption = Annotated[
 def audit_verify(url: UrlOption = None, anchors: AnchorsOption = None) -> None:
     """Проверить цепочку журнала аудита (Стрибог-256) и отметки; код выхода 1 при нарушении."""
     marks = _read_anchors(anchors) if anchors is not None else []
-    with _database(url) as db, db.transaction() as s:
+    # A reading unit: on SQLite it does not take the write lock, so the bank keeps working while
+    # a long log is checked (verify itself is safe beside commits).
+    with _database(url) as db, db.reading() as s:
         problems = audit_log.verify(s, anchors=marks)
     if not problems:
         held = f"; отметок проверено: {len(marks)}" if anchors is not None else ""
@@ -419,7 +421,7 @@ def audit_anchor(
 ) -> None:
     """Отметка головы журнала для хранения вне базы: по ней «audit verify --anchors» найдёт
     удалённые последние записи и переписанный журнал."""
-    with _database(url) as db, db.transaction() as s:
+    with _database(url) as db, db.reading() as s:
         mark = audit_log.anchor(s)
     if append is not None:
         try:
