@@ -4,6 +4,7 @@ failed unit leaves nothing behind."""
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -187,5 +188,29 @@ def test_driver_units_reuse_their_connection_and_leave_the_pool_to_sessions(
         with pytest.raises(IntegrityError), db.driver_transaction() as unit:
             unit.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, 'x')"))
         assert _driver_backend(db) == first  # a refused statement does not cost the connection
+    finally:
+        db.dispose()
+
+
+def test_a_forked_child_does_not_use_the_parents_driver_connection(
+    pg_worker_database: str,
+) -> None:
+    db = open_database(pg_worker_database, pool_size=2)
+    try:
+        parent = _driver_backend(db)
+        ctx = multiprocessing.get_context("fork")
+        child_backend = ctx.Value("i", 0)
+
+        def child() -> None:
+            # SQLAlchemy's own advice for a forked engine: its pooled connections are not ours.
+            db.engine.dispose(close=False)
+            child_backend.value = _driver_backend(db)
+
+        proc = ctx.Process(target=child)
+        proc.start()
+        proc.join(30)
+        assert proc.exitcode == 0
+        assert child_backend.value not in (0, parent)  # a connection of its own
+        assert _driver_backend(db) == parent  # and the parent's still works, untouched
     finally:
         db.dispose()

@@ -112,6 +112,7 @@ class Database:
     _driver_idle: list[tuple[PoolProxiedConnection, float, Any]] = field(
         default_factory=list, repr=False
     )
+    _driver_pid: int = field(default_factory=os.getpid, repr=False)
 
     @property
     def dialect(self) -> str:
@@ -198,6 +199,11 @@ class Database:
             self._keep_driver_connection(pooled, unit.release())
 
     def _take_driver_connection(self) -> tuple[PoolProxiedConnection, Any]:
+        if self._driver_pid != os.getpid():
+            # A forked child: the kept connections are the parent's sockets. Forgotten, never
+            # closed (closing would end the parent's sessions with the server).
+            self._driver_idle = []
+            self._driver_pid = os.getpid()
         while True:
             try:
                 pooled, since, cursor = self._driver_idle.pop()
