@@ -1,8 +1,10 @@
 """Payment rows written at the driver (bankkeys.bank.payments_sql) are stored exactly as
-SQLAlchemy's own executemany stores them, on both databases."""
+SQLAlchemy's own executemany stores them, on both databases: awkward values, and moments that
+repeat within one call (each distinct date or time is converted once per call)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,9 +32,11 @@ COLUMNS = (
     "state",
     "accepted_at",
 )
+NOW = datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=UTC)
+Rows = Callable[[int, str, datetime], list[dict[str, Any]]]
 
 
-def _rows(org_id: int, tag: str, now: datetime) -> list[dict[str, Any]]:
+def _awkward_rows(org_id: int, tag: str, now: datetime) -> list[dict[str, Any]]:
     # Awkward values on purpose: a non-UTC offset, microseconds, a None, non-ASCII bytes.
     moscow = now.astimezone(ZoneInfo("Europe/Moscow"))
     return [
@@ -53,11 +57,33 @@ def _rows(org_id: int, tag: str, now: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def test_driver_rows_are_stored_as_sqlalchemy_stores_them(db: Database) -> None:
-    now = datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=UTC)
+def _repeated_moments(org_id: int, tag: str, now: datetime) -> list[dict[str, Any]]:
+    moscow = now.astimezone(ZoneInfo("Europe/Moscow"))  # equal to now, written elsewhere
+    times = [now, moscow, now, moscow + timedelta(microseconds=1), now]
+    return [
+        {
+            "organization_id": org_id,
+            "payer_account": f"4070281{tag}{n:012d}",
+            "doc_year": 2026,
+            "number": str(n),
+            "doc_date": date(2026, 2, 28) if n % 2 else date(2026, 3, 1),
+            "amount_kopecks": 100 + n,
+            "content_hash": f"{tag}{n:063x}",
+            "canonical": b"{}",
+            "received_at": at,
+            "state": "accepted",
+            "accepted_at": times[-1 - n],
+        }
+        for n, at in enumerate(times)
+    ]
+
+
+def _stored_both_ways(db: Database, rows: Rows) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows written by SQLAlchemy (tag "1") and at the driver (tag "2"), read back as the
+    driver returns them (no SQLAlchemy type conversion on the way back)."""
     with db.transaction() as s:
         org = Organization(name="ООО «Ромашка»", inn="7707083893", ogrn="1027700132195",
-                           address="Москва", created_at=now)  # fmt: skip
+                           address="Москва", created_at=NOW)  # fmt: skip
         s.add(org)
         s.flush()
         org_id = org.id
@@ -65,10 +91,9 @@ def test_driver_rows_are_stored_as_sqlalchemy_stores_them(db: Database) -> None:
     assert isinstance(table, Table)
     with db.transaction() as s:
         connection = s.connection()
-        connection.execute(insert(table), _rows(org_id, "1", now))
-        execute_many(connection, "test", insert(table), _rows(org_id, "2", now), columns=COLUMNS)
+        connection.execute(insert(table), rows(org_id, "1", NOW))
+        execute_many(connection, "test", insert(table), rows(org_id, "2", NOW), columns=COLUMNS)
     with db.engine.connect() as c:
-        # The driver's own values, no SQLAlchemy type conversion on the way back.
         stored = c.exec_driver_sql(
             "SELECT substr(content_hash, 1, 1), organization_id, doc_year, number, doc_date, "
             "amount_kopecks, canonical, received_at, state, accepted_at "
@@ -77,5 +102,19 @@ def test_driver_rows_are_stored_as_sqlalchemy_stores_them(db: Database) -> None:
     by_tag: dict[str, list[tuple[Any, ...]]] = {}
     for tag, *values in stored:
         by_tag.setdefault(tag, []).append(tuple(values))
+    return by_tag
+
+
+def test_driver_rows_are_stored_as_sqlalchemy_stores_them(db: Database) -> None:
+    by_tag = _stored_both_ways(db, _awkward_rows)
     assert len(by_tag["1"]) == 3
     assert by_tag["2"] == by_tag["1"]
+
+
+def test_pay_rows_repeated_moments_are_stored_as_sqlalchemy_stores_them(db: Database) -> None:
+    by_tag = _stored_both_ways(db, _repeated_moments)
+    assert len(by_tag["1"]) == 5
+    assert by_tag["2"] == by_tag["1"]
+    # The instant in Moscow is stored as the same UTC moment, the microsecond later is not.
+    received = [row[6] for row in by_tag["2"]]
+    assert received[0] == received[1] != received[3]
