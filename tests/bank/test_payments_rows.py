@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from bank_support import db, db_url, pg_worker_database, sqlite_template
 from sqlalchemy import Table, insert
 
+from bankkeys.bank.payments import _DOCUMENT_COLUMNS
 from bankkeys.bank.payments_sql import execute_many
 from bankkeys.bank.payments_store import PaymentDocument
 from bankkeys.bank.store.db import Database
@@ -19,19 +20,7 @@ from bankkeys.bank.store.models import Organization
 
 __all__ = ["db", "db_url", "pg_worker_database", "sqlite_template"]
 
-COLUMNS = (
-    "organization_id",
-    "payer_account",
-    "doc_year",
-    "number",
-    "doc_date",
-    "amount_kopecks",
-    "content_hash",
-    "canonical",
-    "received_at",
-    "state",
-    "accepted_at",
-)
+COLUMNS = _DOCUMENT_COLUMNS  # what the bank itself writes at the driver
 NOW = datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=UTC)
 Rows = Callable[[int, str, datetime], list[dict[str, Any]]]
 
