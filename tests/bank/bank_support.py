@@ -82,7 +82,7 @@ def pg_worker_database() -> Iterator[str]:
     drop_pg_database(name)
 
 
-def _fresh_pg(url: str) -> Database:
+def fresh_pg(url: str) -> Database:
     """Empty every table (ours and other parts'), keep the schema, reset the audit head."""
     db = open_database(url, pool_size=8)
     with db.engine.begin() as conn:
@@ -107,7 +107,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         yield f"sqlite:///{path}"
     else:
         url: str = request.getfixturevalue("pg_worker_database")
-        _fresh_pg(url).dispose()
+        fresh_pg(url).dispose()
         yield url
 
 

@@ -110,7 +110,7 @@ def test_audit_anchors_outside_the_database(db_url: str, tmp_path: Path) -> None
         last = s.execute(text("SELECT max(seq) FROM audit_events")).scalar_one()
         s.execute(text("DELETE FROM audit_events WHERE seq = :n"), {"n": last})
         prev = s.execute(text("SELECT hash FROM audit_events WHERE seq = :n"), {"n": last - 1})
-        s.execute(text("UPDATE audit_head SET seq = :n, hash = :h"),
+        s.execute(text("UPDATE audit_head SET seq = :n, hash = :h WHERE id = 1"),
                   {"n": last - 1, "h": prev.scalar_one()})  # fmt: skip
     db.dispose()
     assert "Журнал аудита цел" in cli("audit", "verify", "--url", db_url)

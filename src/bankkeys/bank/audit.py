@@ -1,24 +1,27 @@
-"""The tamper-evident audit log: a hash chain of events (Streebog-256, GOST R 34.11-2012).
+"""The tamper-evident audit log: hash chains of events (Streebog-256, GOST R 34.11-2012).
 
-Each event stores the hash of the previous event and its own hash over a canonical form that
-includes its sequence number and that previous hash. Editing a row breaks its own hash; deleting or
-reordering rows breaks the chain; deleting the newest rows is caught by the chain head, a one-row
-table every append updates. Appends serialise on that head (``SELECT … FOR UPDATE`` on PostgreSQL,
-the ``BEGIN IMMEDIATE`` write lock on SQLite), so the chain stays a line under concurrent writers.
+Each event stores the hash of the previous event of its chain and its own hash over a canonical
+form that includes its sequence number and that previous hash. Editing a row breaks its own hash;
+deleting or reordering rows breaks its chain; deleting a chain's newest rows is caught by its
+head, a row every append to the chain updates. Appends to one chain serialise on its head (``SELECT
+… FOR UPDATE``), so each chain stays a line under concurrent writers.
+
+Why several chains: every transaction of the bank writes the log, and PostgreSQL holds a row lock
+until the commit's WAL flush is done. With one head, each transaction waited for the previous
+one's flush: the head was the line every request of every server stood in. Now the head table has
+a row per chain (migration 0006) and an append takes the first head no other transaction holds
+(``FOR UPDATE SKIP LOCKED``), waiting only when every chain is held. ``seq`` (a sequence, taken
+once the head is locked, so that it grows along each chain) orders events across chains; ``chain``
+names the chain an event continues. On SQLite, where one writer runs at a time, every append
+finds chain 1 free and the numbering continues from the heads.
 
 An append only queues the event on the session; the queued events are chained and written just
-before the transaction commits (a ``before_commit`` hook), all of them under one lock of the head.
-Every transaction of the bank writes the log, so the head is what serialises them: taking it at
-the very end keeps it held for two statements and the commit, not for the whole transaction. The
-events still commit or roll back with the change they describe, and their order in the chain is
-the order in which the transactions committed.
+before the transaction commits (a ``before_commit`` hook), all of them under one lock of a head.
+The events still commit or roll back with the change they describe.
 
 A transition may also hand over its last plain writes (an INSERT or UPDATE whose result it does
 not read back: see :func:`write_at_commit`). They go in just before the head is locked, on
 PostgreSQL as one statement (data-modifying WITHs); the events and the head's UPDATE are one more.
-Under the lock there is then one statement and the commit: the commit's WAL flush is the part of
-the head's hold no statement can shorten, and with two processes on two cores, writing ahead of
-the lock cut the time spent waiting for the head by about 40%.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Integer, Table, bindparam, func, insert, select, text, update
 from sqlalchemy import event as sqla_event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -41,6 +44,7 @@ from bankkeys.bank.store.models import AuditEvent, AuditHead
 from bankkeys.gost.streebog import streebog256
 
 GENESIS_HASH = "0" * 64
+# Chain 1: the head an append takes whenever no other transaction holds it (always on SQLite).
 HEAD_ID = 1
 
 
@@ -206,14 +210,14 @@ def _write(pending: list[tuple[Any, Mapping[str, Any] | _Write]], connection: Ex
             connection.execute(write.statement, write.params)
     if not events:
         return
-    seq, prev_hash = _lock_head(connection)
+    chain, seq, prev_hash, numbers = _lock_head(connection, len(events))
     rows = []
-    for event in events:
-        seq += 1
-        row = {**event, "seq": seq, "prev_hash": prev_hash}
+    for event, number in zip(events, numbers, strict=True):
+        seq = number
+        row = {**event, "seq": seq, "prev_hash": prev_hash, "chain": chain}
         row["hash"] = prev_hash = streebog256(_canonical(row)).hexdigest()
         rows.append(row)
-    head = {"head_seq": seq, "head_hash": prev_hash}
+    head = {"head_chain": chain, "head_seq": seq, "head_hash": prev_hash}
     if together:
         # One round trip: the events go in through data-modifying WITHs of the head's UPDATE.
         # The statement has one fixed shape per number of events, with bound parameters only,
@@ -229,17 +233,46 @@ def _write(pending: list[tuple[Any, Mapping[str, Any] | _Write]], connection: Ex
 
 _EVENTS: Final = cast(Table, AuditEvent.__table__)
 _HEAD: Final = cast(Table, AuditHead.__table__)
-_EVENT_COLUMNS: Final = (*_HASHED, "hash")
+_EVENT_COLUMNS: Final = (*_HASHED, "hash", "chain")
 _INSERT_EVENTS: Final = insert(_EVENTS)
 _MOVE_HEAD: Final = (
     update(_HEAD)
-    .where(_HEAD.c.id == HEAD_ID)
+    .where(_HEAD.c.id == bindparam("head_chain", type_=_HEAD.c.id.type))
     .values(
         seq=bindparam("head_seq", type_=_HEAD.c.seq.type),
         hash=bindparam("head_hash", type_=_HEAD.c.hash.type),
     )
 )
-_READ_HEAD: Final = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+
+
+# PostgreSQL: the first chain's head no one holds, locked, with ``:count`` numbers from the
+# sequence; if every head is held, chain 1's, waiting for it rather than failing. The numbers are
+# taken in the outer SELECT, after the head's row is locked (the CTE is materialised), so that
+# along each chain they grow.
+_TAKE_FREE_HEAD: Final = text(
+    "WITH head AS MATERIALIZED ("
+    " SELECT id, seq, hash FROM audit_head ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    " SELECT id, seq, hash, ARRAY(SELECT nextval('audit_events_seq_seq')"
+    " FROM generate_series(1, :count)) AS numbers FROM head"
+).bindparams(bindparam("count", type_=Integer))
+_WAIT_FOR_HEAD: Final = text(
+    "WITH head AS MATERIALIZED ("
+    " SELECT id, seq, hash FROM audit_head ORDER BY id LIMIT 1 FOR UPDATE)"
+    " SELECT id, seq, hash, ARRAY(SELECT nextval('audit_events_seq_seq')"
+    " FROM generate_series(1, :count)) AS numbers FROM head"
+).bindparams(bindparam("count", type_=Integer))
+# SQLite: the write lock (BEGIN IMMEDIATE) is held already, so chain 1 is always free, and the
+# numbering continues from the largest seq any head has reached.
+_SQLITE_HEAD: Final = (
+    select(
+        _HEAD.c.id,
+        _HEAD.c.seq,
+        _HEAD.c.hash,
+        select(func.max(_HEAD.c.seq)).scalar_subquery().label("top"),
+    )
+    .order_by(_HEAD.c.id)
+    .limit(1)
+)
 
 
 @functools.lru_cache(maxsize=256)
@@ -273,37 +306,57 @@ def _appending_update(count: int) -> Any:
     return _MOVE_HEAD.add_cte(*appended)
 
 
-def _lock_head(connection: Executor) -> tuple[int, str]:
-    head = connection.execute(_READ_HEAD).first()
-    if head is None:  # migrations create it; a fresh schema made another way gets one here
-        connection.execute(insert(_HEAD).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH))
-        return 0, GENESIS_HASH
-    return int(head.seq), str(head.hash)
+def _lock_head(connection: Executor, count: int) -> tuple[int, int, str, list[int]]:
+    """Lock a chain's head: its id, its last seq and hash, and ``count`` new seqs, ascending."""
+    if connection.dialect.name == "postgresql":
+        head = connection.execute(_TAKE_FREE_HEAD, {"count": count}).first()
+        if head is None:  # every chain is held: wait for one rather than fail
+            head = connection.execute(_WAIT_FOR_HEAD, {"count": count}).first()
+        if head is not None:  # by position: a driver unit gives textual SQL's rows as tuples
+            return int(head[0]), int(head[1]), str(head[2]), sorted(head[3])
+    else:
+        head = connection.execute(_SQLITE_HEAD).first()
+        if head is not None:
+            top = int(head.top)
+            numbers = list(range(top + 1, top + 1 + count))
+            return int(head.id), int(head.seq), str(head.hash), numbers
+    raise RuntimeError("the audit log has no chain heads: the database is not migrated")
 
 
 @dataclass(frozen=True)
 class AuditProblem:
     seq: int
-    # "edited" | "missing" | "chain-broken" | "head-mismatch" | "anchor-beyond-end" |
+    # "edited" | "chain-broken" | "head-mismatch" | "beyond-head" | "anchor-beyond-end" |
     # "anchor-mismatch"
     kind: str
     message: str  # Russian, for the security officer
 
 
-_ANCHOR_LINE: Final = re.compile(r"bankkeys-audit-anchor seq=(0|[1-9][0-9]*) hash=([0-9a-f]{64})")
+_MARK: Final = r" seq=(0|[1-9][0-9]*) hash=([0-9a-f]{64})"
+_ANCHOR_LINE: Final = re.compile(rf"bankkeys-audit-anchor((?:{_MARK})+)")
 
 
 @dataclass(frozen=True)
-class Anchor:
-    """The chain's head as it was at some moment, kept outside the database (a write-once share,
-    the security officer's notebook): whoever can edit the database can delete the newest rows
-    and move the head back, or re-chain the whole log, and the chain alone cannot show that."""
+class Mark:
+    """One chain's last event at some moment: its seq and hash (seq 0: the empty log)."""
 
     seq: int
     hash: str
 
+
+@dataclass(frozen=True)
+class Anchor:
+    """Every chain's head as it was at some moment, kept outside the database (a write-once share,
+    the security officer's notebook): whoever can edit the database can delete the newest rows
+    and move a head back, or re-chain the whole log, and the chains alone cannot show that.
+
+    One line, a mark per chain that has events: ``bankkeys-audit-anchor seq=… hash=… [seq=…
+    hash=… …]``. A line written before the log had several chains (one mark) reads the same."""
+
+    marks: tuple[Mark, ...]
+
     def line(self) -> str:
-        return f"bankkeys-audit-anchor seq={self.seq} hash={self.hash}"
+        return "bankkeys-audit-anchor" + "".join(f" seq={m.seq} hash={m.hash}" for m in self.marks)
 
     @classmethod
     def parse(cls, line: str) -> Anchor:
@@ -311,81 +364,102 @@ class Anchor:
         if found is None:
             raise ValueError(
                 "не отметка журнала аудита: ожидалась строка "
-                "«bankkeys-audit-anchor seq=<номер> hash=<64 шестнадцатеричные цифры>»"
+                "«bankkeys-audit-anchor seq=<номер> hash=<64 шестнадцатеричные цифры> …»"
             )
-        return cls(int(found[1]), found[2])
+        pairs = re.findall(_MARK, found[1])
+        return cls(tuple(Mark(int(seq), digest) for seq, digest in pairs))
 
 
 def anchor(session: Session) -> Anchor:
-    """The head now: the mark to keep outside the database (see :class:`Anchor`)."""
-    head = session.get(AuditHead, HEAD_ID)
-    return Anchor(head.seq, head.hash) if head else Anchor(0, GENESIS_HASH)
+    """The heads now: the mark to keep outside the database (see :class:`Anchor`)."""
+    marks = sorted(
+        (Mark(seq, digest) for seq, digest in _heads(session).values() if seq > 0),
+        key=lambda m: m.seq,
+    )
+    return Anchor(tuple(marks) or (Mark(0, GENESIS_HASH),))
+
+
+@dataclass
+class _Chain:
+    """Verify's walk along one chain, up to the head it had when verify began."""
+
+    head_seq: int
+    head_hash: str
+    last_seq: int = 0
+    last_hash: str = GENESIS_HASH
 
 
 def verify(
     session: Session, *, batch: int = 5000, anchors: Sequence[Anchor] = ()
 ) -> list[AuditProblem]:
-    """Check the whole chain, and that it still holds every anchor; an empty list means intact.
+    """Check every chain, and that the log still holds every anchor; an empty list means intact.
 
     Safe beside a working bank: each statement of a READ COMMITTED transaction sees the commits
-    made before it, so the head is read before the events (every event up to it is visible
-    then) and again after them (every event seen is at or below it then)."""
+    made before it. The heads are read first: every event up to them is visible to every later
+    read, and the walk checks each chain up to its head as it was then. Events beyond it are
+    commits made meanwhile, unless they lie beyond the heads read again at the end too: no append
+    writes an event past its chain's head, so those were put in behind the bank's back."""
     problems: list[AuditProblem] = []
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
-    last_seq = 0
-    head_seq, head_hash = _head(session)
-    wanted = {a.seq for a in anchors} | {head_seq}
+    chains = {chain: _Chain(seq, digest) for chain, (seq, digest) in _heads(session).items()}
+    marks = {m for a in anchors for m in a.marks}
+    wanted = {m.seq for m in marks}
     seen = {0: GENESIS_HASH}
+    later: list[tuple[int, int]] = []  # (chain, seq) past the head verify began with
     for event in _events(session, batch):
+        walk = chains.get(event.chain)
+        if walk is None or event.seq > walk.head_seq:
+            later.append((event.chain, event.seq))
+            continue
         if event.seq in wanted:
             seen[event.seq] = event.hash
-        if event.seq != expected_seq:
-            problems.append(
-                AuditProblem(
-                    expected_seq,
-                    "missing",
-                    f"отсутствуют записи {expected_seq}–{event.seq - 1} (удалены)",
-                )
-            )
-        if event.prev_hash != prev_hash:
+        if event.prev_hash != walk.last_hash:
             problems.append(
                 AuditProblem(
                     event.seq,
                     "chain-broken",
-                    f"запись {event.seq} не продолжает предыдущую "
-                    "(предыдущая удалена, изменена или записи переставлены)",
+                    f"запись {event.seq} не продолжает предыдущую запись своей цепочки "
+                    f"({event.chain}): предыдущая удалена, изменена или записи переставлены",
                 )
             )
         if event_hash(event) != event.hash:
             problems.append(
                 AuditProblem(event.seq, "edited", f"запись {event.seq} изменена после записи")
             )
-        prev_hash = event.hash
-        expected_seq = event.seq + 1
-        last_seq = event.seq
-    end_seq = _head(session)[0]
-    if head_seq > last_seq or last_seq > end_seq or seen.get(head_seq) != head_hash:
-        problems.append(
-            AuditProblem(
-                last_seq + 1 if head_seq > last_seq else head_seq,
-                "head-mismatch",
-                f"журнал кончается записью {last_seq}, а голова цепочки указывает на "
-                f"{head_seq if head_seq > last_seq else end_seq} "
-                "(последние записи удалены или голова изменена)",
+        walk.last_seq, walk.last_hash = event.seq, event.hash
+    for chain, walk in sorted(chains.items()):
+        if (walk.last_seq, walk.last_hash) != (walk.head_seq, walk.head_hash):
+            problems.append(
+                AuditProblem(
+                    walk.head_seq,
+                    "head-mismatch",
+                    f"цепочка {chain} кончается записью {walk.last_seq}, а её голова указывает "
+                    f"на запись {walk.head_seq} (последние записи удалены или голова изменена)",
+                )
             )
-        )
-    for mark in sorted(set(anchors), key=lambda a: a.seq):
-        if mark.seq > last_seq:
+    if later:
+        ends = {chain: seq for chain, (seq, _digest) in _heads(session).items()}
+        for chain, seq in later:
+            if seq > ends.get(chain, 0):
+                problems.append(
+                    AuditProblem(
+                        seq,
+                        "beyond-head",
+                        f"запись {seq} лежит за головой своей цепочки ({chain}): "
+                        "она вставлена в обход банка",
+                    )
+                )
+    for mark in sorted(marks, key=lambda m: m.seq):
+        found = seen.get(mark.seq)
+        if found is None:
             problems.append(
                 AuditProblem(
                     mark.seq,
                     "anchor-beyond-end",
-                    f"журнал кончается записью {last_seq}, а отметка, сохранённая вне базы, "
-                    f"указывает на запись {mark.seq}: последние записи удалены",
+                    f"отметка, сохранённая вне базы, указывает на запись {mark.seq}, "
+                    "а её нет в журнале: последние записи удалены",
                 )
             )
-        elif not secrets.compare_digest(seen.get(mark.seq, ""), mark.hash):
+        elif not secrets.compare_digest(found, mark.hash):
             problems.append(
                 AuditProblem(
                     mark.seq,
@@ -394,13 +468,13 @@ def verify(
                     "(журнал переписан)",
                 )
             )
-    return problems
+    return sorted(problems, key=lambda p: p.seq)
 
 
-def _head(session: Session) -> tuple[int, str]:
-    # A fresh read each time (not the session's identity map): the head moves under a live bank.
-    row = session.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID)).first()
-    return (int(row.seq), str(row.hash)) if row is not None else (0, GENESIS_HASH)
+def _heads(session: Session) -> dict[int, tuple[int, str]]:
+    # A fresh read each time (not the session's identity map): heads move under a live bank.
+    rows = session.execute(select(_HEAD.c.id, _HEAD.c.seq, _HEAD.c.hash)).all()
+    return {int(r.id): (int(r.seq), str(r.hash)) for r in rows}
 
 
 def _events(session: Session, batch: int) -> Iterator[AuditEvent]:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -196,8 +197,10 @@ class PrintedDocument(Base):
 
 
 class AuditEvent(Base):
-    """One link of the hash chain: ``hash`` = Streebog-256 of the canonical form, which includes
-    ``prev_hash``. Details are stored as the canonical JSON text, never re-encoded by the DB."""
+    """One link of a hash chain: ``hash`` = Streebog-256 of the canonical form, which includes
+    ``prev_hash`` (the hash of the chain's previous event). ``seq`` orders the events of every
+    chain; ``chain`` names the one this event continues. Details are stored as the canonical JSON
+    text, never re-encoded by the DB."""
 
     __tablename__ = "audit_events"
 
@@ -212,10 +215,12 @@ class AuditEvent(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    chain: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
 
 
 class AuditHead(Base):
-    """The chain head, one row: appends lock it, so the chain is a line even across servers."""
+    """A chain's head, one row per chain (``id``): the seq and hash of its last event. An append
+    locks one head, so each chain is a line even across servers (see ``bank.audit``)."""
 
     __tablename__ = "audit_head"
 

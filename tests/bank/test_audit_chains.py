@@ -1,0 +1,276 @@
+"""Several audit chains: an append takes a head no one holds, each chain verifies on its own,
+tampering with any chain is found, anchors mark every chain, and migration 0006 keeps the log."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from bank_support import db, db_url, fresh_pg, pg_worker_database, sqlite_template
+from sqlalchemy import select, text
+
+from bankkeys.bank import audit
+from bankkeys.bank.store import db as store_db
+from bankkeys.bank.store.db import Database
+from bankkeys.bank.store.models import AuditEvent, AuditHead
+
+__all__ = ["db", "db_url", "pg_worker_database", "sqlite_template"]
+
+NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+
+
+def _append(db: Database, action: str, *, driver: bool = False) -> None:
+    if driver:
+        with db.driver_transaction(audit.write_pending) as unit:
+            audit.append(unit, at=NOW, actor="op", role="operator", action=action)
+    else:
+        with db.transaction() as s:
+            audit.append(s, at=NOW, actor="op", role="operator", action=action)
+
+
+def _events(db: Database) -> list[tuple[int, int, str]]:
+    with db.transaction() as s:
+        rows = s.execute(select(AuditEvent.seq, AuditEvent.chain, AuditEvent.action)
+                         .order_by(AuditEvent.seq)).all()  # fmt: skip
+    return [(r.seq, r.chain, r.action) for r in rows]
+
+
+def _problems(db: Database, anchors: list[audit.Anchor] | None = None) -> list[tuple[int, str]]:
+    with db.reading() as s:
+        return [(p.seq, p.kind) for p in audit.verify(s, anchors=anchors or [])]
+
+
+def _anchor(db: Database) -> audit.Anchor:
+    with db.reading() as s:
+        return audit.anchor(s)
+
+
+@contextmanager
+def _holding_heads(db: Database, chains: list[int]) -> Iterator[None]:
+    """Another server's transaction holding these chains' heads until the block ends."""
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url) as side:
+        side.execute("SELECT id FROM audit_head WHERE id = ANY(%s) FOR UPDATE", (chains,))
+        yield
+        side.rollback()
+
+
+@pytest.fixture()
+def pg_db(pg_worker_database: str) -> Iterator[Database]:
+    """PostgreSQL only: on SQLite one writer runs at a time, so every append finds chain 1 free
+    and no head is ever held by another."""
+    fresh_pg(pg_worker_database).dispose()
+    database = store_db.open_database(pg_worker_database, pool_size=8)
+    yield database
+    database.dispose()
+
+
+def test_an_append_takes_the_next_chain_while_one_is_held(pg_db: Database) -> None:
+    db = pg_db
+    _append(db, "first")
+    with _holding_heads(db, [1]):
+        _append(db, "beside", driver=True)  # returns: it did not wait for chain 1
+        _append(db, "beside again")
+    _append(db, "after")
+    assert [(chain, action) for _seq, chain, action in _events(db)] == [
+        (1, "first"), (2, "beside"), (2, "beside again"), (1, "after"),
+    ]  # fmt: skip
+    seqs = [seq for seq, _chain, _action in _events(db)]
+    assert seqs == sorted(set(seqs))
+    assert _problems(db) == []
+    kept = _anchor(db)
+    assert len(kept.marks) == 2  # one mark per chain with events
+    assert _problems(db, [kept]) == []
+
+
+def test_every_chain_held_means_waiting_not_failing(pg_db: Database) -> None:
+    db = pg_db
+    done: list[BaseException | None] = []
+
+    def append() -> None:
+        try:
+            _append(db, "waited")
+            done.append(None)
+        except BaseException as exc:  # pragma: no cover - reported below
+            done.append(exc)
+
+    with _holding_heads(db, list(range(1, 9))):
+        writer = threading.Thread(target=append)
+        writer.start()
+        time.sleep(0.5)
+        assert writer.is_alive() and done == []  # waiting for a head, not failed
+    writer.join(10)
+    assert done == [None]
+    assert [(chain, action) for _seq, chain, action in _events(db)] == [(1, "waited")]
+    assert _problems(db) == []
+
+
+def test_concurrent_writers_spread_over_chains_and_every_chain_verifies(pg_db: Database) -> None:
+    db = pg_db
+    threads, per_thread = 4, 25
+    barrier = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(per_thread):
+                _append(db, f"t{k}-{i}", driver=i % 2 == 0)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    pool = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert errors == []
+    events = _events(db)
+    assert len(events) == threads * per_thread
+    assert len({seq for seq, _c, _a in events}) == len(events)
+    assert _problems(db) == []
+    with db.transaction() as s:
+        heads = {h.id: h.seq for h in s.execute(select(AuditHead)).scalars()}
+    for chain in {c for _s, c, _a in events}:  # each head is its chain's last event
+        assert heads[chain] == max(seq for seq, c, _a in events if c == chain)
+
+
+# --- a log on two chains, tampered with -----------------------------------------------------------
+
+
+def _two_chains(db: Database) -> None:
+    """Six events: odd seqs on chain 1, even on chain 2, linked as the bank links them (built by
+    hand, so that SQLite, which never needs a second chain, is checked too)."""
+    for i in range(1, 7):
+        _append(db, f"e{i}")
+    with db.transaction() as s:
+        prev = {1: audit.GENESIS_HASH, 2: audit.GENESIS_HASH}
+        last = {1: 0, 2: 0}
+        for event in s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars():
+            event.chain = 1 if event.seq % 2 else 2
+            event.prev_hash = prev[event.chain]
+            event.hash = prev[event.chain] = audit.event_hash(event)
+            last[event.chain] = event.seq
+        for chain in (1, 2):
+            head = s.get(AuditHead, chain)
+            assert head is not None
+            head.seq, head.hash = last[chain], prev[chain]
+
+
+def test_two_chains_verify_and_anchor_each_head(db: Database) -> None:
+    _two_chains(db)
+    assert _problems(db) == []
+    kept = _anchor(db)
+    assert [m.seq for m in kept.marks] == [5, 6]
+    assert audit.Anchor.parse(kept.line()) == kept
+    assert _problems(db, [kept]) == []
+    _append(db, "e7")  # the bank goes on after the anchor: still holds
+    assert _problems(db, [kept]) == []
+
+
+def test_a_row_deleted_from_the_middle_of_one_chain(db: Database) -> None:
+    _two_chains(db)
+    with db.transaction() as s:
+        s.execute(text("DELETE FROM audit_events WHERE seq = 4"))
+    assert _problems(db) == [(6, "chain-broken")]
+
+
+def test_an_event_moved_to_the_other_chain(db: Database) -> None:
+    _two_chains(db)
+    with db.transaction() as s:
+        s.execute(text("UPDATE audit_events SET chain = 1 WHERE seq = 4"))
+    found = _problems(db)
+    assert (4, "chain-broken") in found and (5, "chain-broken") in found
+
+
+def test_one_chains_tail_deleted_and_its_head_rewound(db: Database) -> None:
+    _two_chains(db)
+    kept = _anchor(db)
+    with db.transaction() as s:
+        s.execute(text("DELETE FROM audit_events WHERE seq = 6"))
+    assert _problems(db) == [(6, "head-mismatch")]
+    with db.transaction() as s:
+        fourth = s.get(AuditEvent, 4)
+        assert fourth is not None
+        s.execute(text("UPDATE audit_head SET seq = 4, hash = :h WHERE id = 2"),
+                  {"h": fourth.hash})  # fmt: skip
+    assert _problems(db) == []  # intact in itself: only the anchor shows the loss
+    assert _problems(db, [kept]) == [(6, "anchor-beyond-end")]
+
+
+def test_a_row_slipped_in_past_a_head(db: Database) -> None:
+    _two_chains(db)
+    with db.transaction() as s:
+        s.execute(text(
+            "INSERT INTO audit_events (seq, at, actor, role, action, details, prev_hash, hash, "
+            "chain) SELECT 1000, at, 'mallory', role, action, details, hash, hash, 2 "
+            "FROM audit_events WHERE seq = 6"
+        ))  # fmt: skip
+        s.execute(text(
+            "INSERT INTO audit_events (seq, at, actor, role, action, details, prev_hash, hash, "
+            "chain) SELECT 1001, at, 'mallory', role, action, details, hash, hash, 9 "
+            "FROM audit_events WHERE seq = 6"
+        ))  # fmt: skip
+    assert _problems(db) == [(1000, "beyond-head"), (1001, "beyond-head")]
+
+
+def test_verify_beside_writers_on_several_chains(db: Database) -> None:
+    """Commits on several chains while verify reads are no tampering (and on SQLite, one chain
+    with the writers taking turns)."""
+    _append(db, "start")
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def appender(k: int) -> None:
+        try:
+            while not stop.wait(0.001):  # throttled: a SQLite WAL cannot shrink under a reader
+                _append(db, f"w{k}", driver=k == 0)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    writers = [threading.Thread(target=appender, args=(k,)) for k in range(3)]
+    for w in writers:
+        w.start()
+    found = []
+    try:
+        for _ in range(20):
+            with db.reading() as s:
+                found.append([(p.seq, p.kind) for p in audit.verify(s, batch=20)])
+    finally:
+        stop.set()
+        for w in writers:
+            w.join()
+    assert errors == []
+    assert found == [[]] * 20
+    assert len(_events(db)) > 20
+    assert _problems(db) == []
+
+
+# --- migration 0006 -------------------------------------------------------------------------------
+
+
+def test_migration_keeps_the_log_and_numbering_continues(db: Database) -> None:
+    for i in range(3):
+        _append(db, f"before-{i}")
+    kept = _anchor(db)
+    store_db.downgrade(db, "0005")
+    with db.transaction() as s:
+        assert s.execute(text("SELECT count(*) FROM audit_head")).scalar_one() == 1
+    store_db.upgrade(db)
+    assert _problems(db, [kept]) == []  # an anchor of one chain still holds
+    _append(db, "after")
+    assert [(seq, chain) for seq, chain, _a in _events(db)] == [(1, 1), (2, 1), (3, 1), (4, 1)]
+    assert _problems(db, [kept]) == []
+
+
+def test_downgrade_refuses_to_fold_several_chains(db: Database) -> None:
+    _two_chains(db)
+    with pytest.raises(RuntimeError, match="re-hashing"):
+        store_db.downgrade(db, "0005")
+    assert store_db.current_revision(db) == store_db.head_revision()
+    assert _problems(db) == []
