@@ -1,6 +1,7 @@
-"""Payment rows written at the driver (bankkeys.bank.payments_sql) are stored exactly as
-SQLAlchemy's own executemany stores them, on both databases: awkward values, and moments that
-repeat within one call (each distinct date or time is converted once per call)."""
+"""Payment rows written at the driver (bankkeys.bank.payments_sql), through a SQLAlchemy
+connection or a driver unit, are stored exactly as SQLAlchemy's own executemany stores them, on
+both databases: awkward values, and moments that repeat within one call (each distinct date or
+time is converted once per call)."""
 
 from __future__ import annotations
 
@@ -68,8 +69,9 @@ def _repeated_moments(org_id: int, tag: str, now: datetime) -> list[dict[str, An
 
 
 def _stored_both_ways(db: Database, rows: Rows) -> dict[str, list[tuple[Any, ...]]]:
-    """The rows written by SQLAlchemy (tag "1") and at the driver (tag "2"), read back as the
-    driver returns them (no SQLAlchemy type conversion on the way back)."""
+    """The rows written by SQLAlchemy (tag "1"), at the driver through a SQLAlchemy connection
+    (tag "2") and through a driver unit (tag "3"), read back as the driver returns them (no
+    SQLAlchemy type conversion on the way back)."""
     with db.transaction() as s:
         org = Organization(name="ООО «Ромашка»", inn="7707083893", ogrn="1027700132195",
                            address="Москва", created_at=NOW)  # fmt: skip
@@ -82,6 +84,8 @@ def _stored_both_ways(db: Database, rows: Rows) -> dict[str, list[tuple[Any, ...
         connection = s.connection()
         connection.execute(insert(table), rows(org_id, "1", NOW))
         execute_many(connection, "test", insert(table), rows(org_id, "2", NOW), columns=COLUMNS)
+    with db.driver_transaction() as unit:
+        execute_many(unit, "test", insert(table), rows(org_id, "3", NOW), columns=COLUMNS)
     with db.engine.connect() as c:
         stored = c.exec_driver_sql(
             "SELECT substr(content_hash, 1, 1), organization_id, doc_year, number, doc_date, "
@@ -98,12 +102,14 @@ def test_driver_rows_are_stored_as_sqlalchemy_stores_them(db: Database) -> None:
     by_tag = _stored_both_ways(db, _awkward_rows)
     assert len(by_tag["1"]) == 3
     assert by_tag["2"] == by_tag["1"]
+    assert by_tag["3"] == by_tag["1"]
 
 
 def test_pay_rows_repeated_moments_are_stored_as_sqlalchemy_stores_them(db: Database) -> None:
     by_tag = _stored_both_ways(db, _repeated_moments)
     assert len(by_tag["1"]) == 5
     assert by_tag["2"] == by_tag["1"]
+    assert by_tag["3"] == by_tag["1"]
     # The instant in Moscow is stored as the same UTC moment, the microsecond later is not.
     received = [row[6] for row in by_tag["2"]]
     assert received[0] == received[1] != received[3]

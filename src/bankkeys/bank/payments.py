@@ -58,6 +58,7 @@ from bankkeys.bank.payments_store import (
     PaymentSignature,
     SigningRight,
 )
+from bankkeys.bank.store.driver import Unit
 from bankkeys.bank.store.models import Certificate, Organization, RekeyRequest, Signer
 from bankkeys.bank.workflow import Actor, RequestState, Role, Workflow, retire_superseded
 from bankkeys.gost.streebog import OID_STREEBOG256, streebog256
@@ -173,6 +174,10 @@ class ReceivedPayment:
     @property
     def status(self) -> DocumentStatus | None:
         return DocumentStatus(Verdict.ACCEPTED) if self.state is PaymentState.ACCEPTED else None
+
+
+class _NeedsSession(Exception):
+    """The batch must be decided in an ORM session (see :meth:`PaymentDesk._decide`)."""
 
 
 class _Refused(Exception):
@@ -466,82 +471,95 @@ class PaymentDesk:
     def _decide(
         self, signer_id: int, actor: Actor, pending: list[_Pending], now: datetime
     ) -> BatchResult:
+        """The batch's decisions in one transaction straight on the driver (Core statements
+        only: the session's bookkeeping cost more than the statements). The first payment
+        under a new key set retires the old certificate through the workflow's ORM code: that
+        rare batch is decided again in a session, from the start."""
         wf = self.workflow
+        try:
+            with wf.db.driver_transaction(before_commit=audit.write_pending) as unit:
+                return self._decide_in(unit, signer_id, actor, pending, now)
+        except _NeedsSession:
+            pass
         with wf.db.transaction() as session:
-            caller_org = (
-                session.connection().execute(_CALLER_ORGANIZATION, {"signer_id": signer_id})
-            ).scalar_one_or_none()
-            if caller_org is None:
-                raise NotFound(f"Владелец сертификата № {signer_id} не найден")
-            live = [p for p in pending if p.refusal is None and p.order is not None]
-            certs = _certificate_facts(session, {p.item.certificate_serial for p in live})
-            orgs = _organization_facts(session, {p.order.payer.inn for p in live if p.order})
-            rights = {
-                c.signer_id: c.signing_right for c in certs.values() if c.signing_right is not None
-            }
-            docs_by_hash, docs_by_number, signatures = _documents(session, live)
-            out = _Decisions()
-            for p in pending:
-                try:
-                    if p.refusal is not None:
-                        raise _Refused(p.refusal)
-                    state = self._decide_one(
-                        session,
-                        p,
-                        now,
-                        caller_org,
-                        certs,
-                        orgs,
-                        rights,
-                        docs_by_hash,
-                        docs_by_number,
-                        signatures,
-                        out,
+            return self._decide_in(session, signer_id, actor, pending, now)
+
+    def _decide_in(
+        self, unit: Unit, signer_id: int, actor: Actor, pending: list[_Pending], now: datetime
+    ) -> BatchResult:
+        found = unit.connection().execute(_CALLER_ORGANIZATION, {"signer_id": signer_id}).first()
+        if found is None:
+            raise NotFound(f"Владелец сертификата № {signer_id} не найден")
+        caller_org: int = found[0]
+        live = [p for p in pending if p.refusal is None and p.order is not None]
+        certs = _certificate_facts(unit, {p.item.certificate_serial for p in live})
+        orgs = _organization_facts(unit, {p.order.payer.inn for p in live if p.order})
+        rights = {
+            c.signer_id: c.signing_right for c in certs.values() if c.signing_right is not None
+        }
+        docs_by_hash, docs_by_number, signatures = _documents(unit, live)
+        out = _Decisions()
+        for p in pending:
+            try:
+                if p.refusal is not None:
+                    raise _Refused(p.refusal)
+                state = self._decide_one(
+                    p,
+                    now,
+                    caller_org,
+                    certs,
+                    orgs,
+                    rights,
+                    docs_by_hash,
+                    docs_by_number,
+                    signatures,
+                    out,
+                )
+            except _Refused as refused:
+                out.verdicts.append(
+                    PaymentVerdict(
+                        p.position,
+                        p.number,
+                        PaymentState.REFUSED,
+                        refused.reason,
+                        p.content_hash,
                     )
-                except _Refused as refused:
-                    out.verdicts.append(
-                        PaymentVerdict(
-                            p.position,
-                            p.number,
-                            PaymentState.REFUSED,
-                            refused.reason,
-                            p.content_hash,
-                        )
-                    )
-                    out.audit.append(
-                        {
-                            "number": p.number,
-                            "hash": p.content_hash,
-                            "state": "refused",
-                            "reason": refused.reason,
-                        }
-                    )
-                    continue
-                out.verdicts.append(PaymentVerdict(p.position, p.number, state, "", p.content_hash))
-                out.audit.append({"number": p.number, "hash": p.content_hash, "state": state})
-            _write(session, out)
-            retired = []
-            for serial in sorted(out.accepted_serials):
-                facts = certs.get(serial)
-                if facts is not None and not facts.may_retire_old(now):
-                    continue  # the common case: no statement per batch
-                old = _retire_for(session, serial, now, wf)
-                if old is not None:
-                    retired.append(old)
-            audit.append(
-                session,
-                at=now,
-                actor=actor.login,
-                role=actor.role,
-                action="payments_batch",
-                signer_id=signer_id,
-                details={"documents": out.audit, "retired": retired},
-            )
-            return BatchResult(tuple(out.verdicts), tuple(retired))
+                )
+                out.audit.append(
+                    {
+                        "number": p.number,
+                        "hash": p.content_hash,
+                        "state": "refused",
+                        "reason": refused.reason,
+                    }
+                )
+                continue
+            out.verdicts.append(PaymentVerdict(p.position, p.number, state, "", p.content_hash))
+            out.audit.append({"number": p.number, "hash": p.content_hash, "state": state})
+        _write(unit, out)
+        retired = []
+        for serial in sorted(out.accepted_serials):
+            facts = certs.get(serial)
+            if facts is not None and not facts.may_retire_old(now):
+                continue  # the common case: no statement per batch
+            if not isinstance(unit, Session):
+                raise _NeedsSession
+            old = _retire_for(unit, serial, now, self.workflow)
+            if old is not None:
+                retired.append(old)
+        audit.append(
+            unit,
+            at=now,
+            actor=actor.login,
+            role=actor.role,
+            action="payments_batch",
+            signer_id=signer_id,
+            details={"documents": out.audit, "retired": retired},
+        )
+        return BatchResult(tuple(out.verdicts), tuple(retired))
 
     def _decide_one(
         self,
-        session: Session,
         p: _Pending,
         now: datetime,
         caller_org: int,
@@ -812,58 +830,97 @@ _ACCEPT_STORED = (
 )
 
 
-# The batch's reads, built once: each takes its lists as expanding parameters.
+# The batch's reads. A driver unit takes no list whose length changes the SQL text (an
+# "expanding" IN): each list gets one parameter per item, in a statement built once per length,
+# the lengths rounded up to a power of two (the last item repeated) so that a few shapes serve
+# every batch.
 _C, _S, _R = _CERTIFICATES_T.c, _SIGNERS_T.c, _REQUESTS_T.c
-_CERTIFICATE_FACTS = (
-    select(
-        _C.serial,
-        _C.signer_id,
-        _S.organization_id,
-        _S.surname,
-        _S.given_name,
-        _C.not_before,
-        _C.not_after,
-        _C.revoked_at,
-        _C.revocation_reason,
-        _R.state,
-        _RIGHTS_T.c.signing_right,
-        _R.old_certificate_id,
-        _OLD_CERTIFICATES_T.c.revoked_at,
-        _OLD_CERTIFICATES_T.c.not_after,
+
+
+def _slots(count: int) -> int:
+    """The list length a statement is built for: ``count`` rounded up to a power of two."""
+    return 1 << max(0, count - 1).bit_length()
+
+
+def _in(column: Any, name: str, slots: int) -> Any:
+    return column.in_([bindparam(f"{name}_{i}") for i in range(slots)])
+
+
+def _fill(params: dict[str, Any], name: str, values: Sequence[Any]) -> int:
+    """Put ``values`` (not empty) into the parameters ``name_0``, ``name_1``…; returns the
+    statement's list length."""
+    slots = _slots(len(values))
+    last = len(values) - 1
+    for i in range(slots):
+        params[f"{name}_{i}"] = values[min(i, last)]
+    return slots
+
+
+@functools.lru_cache(maxsize=16)
+def _certificate_facts_query(slots: int) -> Select[Any]:
+    return (
+        select(
+            _C.serial,
+            _C.signer_id,
+            _S.organization_id,
+            _S.surname,
+            _S.given_name,
+            _C.not_before,
+            _C.not_after,
+            _C.revoked_at,
+            _C.revocation_reason,
+            _R.state,
+            _RIGHTS_T.c.signing_right,
+            _R.old_certificate_id,
+            _OLD_CERTIFICATES_T.c.revoked_at,
+            _OLD_CERTIFICATES_T.c.not_after,
+        )
+        .join_from(_CERTIFICATES_T, _SIGNERS_T, _S.id == _C.signer_id)
+        .outerjoin(_REQUESTS_T, _R.id == _C.request_id)
+        .outerjoin(_OLD_CERTIFICATES_T, _OLD_CERTIFICATES_T.c.id == _R.old_certificate_id)
+        .outerjoin(_RIGHTS_T, _RIGHTS_T.c.signer_id == _C.signer_id)
+        .where(_in(_C.serial, "serial", slots))
     )
-    .join_from(_CERTIFICATES_T, _SIGNERS_T, _S.id == _C.signer_id)
-    .outerjoin(_REQUESTS_T, _R.id == _C.request_id)
-    .outerjoin(_OLD_CERTIFICATES_T, _OLD_CERTIFICATES_T.c.id == _R.old_certificate_id)
-    .outerjoin(_RIGHTS_T, _RIGHTS_T.c.signer_id == _C.signer_id)
-    .where(_C.serial.in_(bindparam("serials", expanding=True)))
-)
+
+
 _ORGANIZATIONS_T = _table(Organization)
 _SETTINGS_T = _table(PaymentSettings)
-_ORGANIZATION_FACTS = (
-    select(_ORGANIZATIONS_T.c.id, _ORGANIZATIONS_T.c.inn, _SETTINGS_T.c.signatures_required)
-    .outerjoin(_SETTINGS_T, _SETTINGS_T.c.organization_id == _ORGANIZATIONS_T.c.id)
-    .where(_ORGANIZATIONS_T.c.inn.in_(bindparam("inns", expanding=True)))
-)
+
+
+@functools.lru_cache(maxsize=16)
+def _organization_facts_query(slots: int) -> Select[Any]:
+    return (
+        select(_ORGANIZATIONS_T.c.id, _ORGANIZATIONS_T.c.inn, _SETTINGS_T.c.signatures_required)
+        .outerjoin(_SETTINGS_T, _SETTINGS_T.c.organization_id == _ORGANIZATIONS_T.c.id)
+        .where(_in(_ORGANIZATIONS_T.c.inn, "inn", slots))
+    )
+
+
+# Read by a SQLAlchemy connection before the batch's transaction: an expanding list there.
 _CERTIFICATE_DERS = select(_C.serial, _C.der).where(
     _C.serial.in_(bindparam("serials", expanding=True)), _C.is_ca.is_(False)
 )
 _CALLER_ORGANIZATION = select(_S.organization_id).where(_S.id == bindparam("signer_id"))
-_STORED_SIGNATURES = (
-    select(
-        _SIGNATURES_T.c.document_id,
-        _SIGNATURES_T.c.signer_id,
-        _SIGNATURES_T.c.certificate_serial,
-        _SIGNATURES_T.c.signing_right,
-    )
-    .where(_SIGNATURES_T.c.document_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_SIGNATURES_T.c.id)
-)
 
 
 @functools.lru_cache(maxsize=16)
-def _stored_documents(accounts: int) -> Select[Any]:
-    """The stored documents with one of the batch's hashes or one of its numbers of each of
-    ``accounts`` (payer account, year) pairs; parameters hashes, account_N, year_N, numbers_N."""
+def _stored_signatures_query(slots: int) -> Select[Any]:
+    return (
+        select(
+            _SIGNATURES_T.c.document_id,
+            _SIGNATURES_T.c.signer_id,
+            _SIGNATURES_T.c.certificate_serial,
+            _SIGNATURES_T.c.signing_right,
+        )
+        .where(_in(_SIGNATURES_T.c.document_id, "id", slots))
+        .order_by(_SIGNATURES_T.c.id)
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _stored_documents(hash_slots: int, number_slots: tuple[int, ...]) -> Select[Any]:
+    """The stored documents with one of the batch's hashes or one of its numbers of each
+    (payer account, year) pair; parameters hash_N, account_I, year_I, number_I_N."""
     d = _DOCUMENTS_T.c
     # One index search per term (SQLite: MULTI-INDEX OR): a row-value IN beside the hash IN
     # made SQLite scan the whole table for every batch.
@@ -871,17 +928,22 @@ def _stored_documents(accounts: int) -> Select[Any]:
         and_(
             d.payer_account == bindparam(f"account_{i}"),
             d.doc_year == bindparam(f"year_{i}"),
-            d.number.in_(bindparam(f"numbers_{i}", expanding=True)),
+            _in(d.number, f"number_{i}", slots),
         )
-        for i in range(accounts)
+        for i, slots in enumerate(number_slots)
     ]
     return select(
         d.id, d.content_hash, d.payer_account, d.doc_year, d.number, d.state, d.accepted_at
-    ).where(or_(d.content_hash.in_(bindparam("hashes", expanding=True)), *same_number))
+    ).where(or_(_in(d.content_hash, "hash", hash_slots), *same_number))
 
 
-def _certificate_facts(session: Session, serials: Iterable[str]) -> dict[str, _CertificateFacts]:
-    rows = session.connection().execute(_CERTIFICATE_FACTS, {"serials": sorted(serials)})
+def _certificate_facts(unit: Unit, serials: Iterable[str]) -> dict[str, _CertificateFacts]:
+    wanted = sorted(serials)
+    if not wanted:
+        return {}
+    params: dict[str, Any] = {}
+    slots = _fill(params, "serial", wanted)
+    rows = unit.connection().execute(_certificate_facts_query(slots), params)
     return {
         serial: _CertificateFacts(
             serial,
@@ -917,13 +979,18 @@ def _certificate_facts(session: Session, serials: Iterable[str]) -> dict[str, _C
     }
 
 
-def _organization_facts(session: Session, inns: Iterable[str]) -> dict[str, _OrganizationFacts]:
-    rows = session.connection().execute(_ORGANIZATION_FACTS, {"inns": sorted(inns)})
+def _organization_facts(unit: Unit, inns: Iterable[str]) -> dict[str, _OrganizationFacts]:
+    wanted = sorted(inns)
+    if not wanted:
+        return {}
+    params: dict[str, Any] = {}
+    slots = _fill(params, "inn", wanted)
+    rows = unit.connection().execute(_organization_facts_query(slots), params)
     return {inn: _OrganizationFacts(org_id, required or 1) for org_id, inn, required in rows}
 
 
 def _documents(
-    session: Session, live: list[_Pending]
+    unit: Unit, live: list[_Pending]
 ) -> tuple[
     dict[str, _Document],
     dict[tuple[str, int, str], _Document],
@@ -938,12 +1005,14 @@ def _documents(
         if p.order is not None:
             key = (p.order.payer.account, p.order.date.year)
             numbers.setdefault(key, set()).add(p.order.number)
-    params: dict[str, Any] = {"hashes": hashes}
+    params: dict[str, Any] = {}
+    hash_slots = _fill(params, "hash", hashes)
+    number_slots = []
     for index, ((account, year), wanted) in enumerate(sorted(numbers.items())):
-        params.update({f"account_{index}": account, f"year_{index}": year,
-                       f"numbers_{index}": sorted(wanted)})  # fmt: skip
-    connection = session.connection()
-    rows = connection.execute(_stored_documents(len(numbers)), params).all()
+        params[f"account_{index}"], params[f"year_{index}"] = account, year
+        number_slots.append(_fill(params, f"number_{index}", sorted(wanted)))
+    connection = unit.connection()
+    rows = connection.execute(_stored_documents(hash_slots, tuple(number_slots)), params).all()
     by_hash: dict[str, _Document] = {}
     by_number: dict[tuple[str, int, str], _Document] = {}
     by_id: dict[int, _Document] = {}
@@ -952,17 +1021,19 @@ def _documents(
         by_hash[content_hash] = by_number[(account, year, number)] = by_id[doc_id] = doc
     signatures: dict[str, list[_Signature]] = {h: [] for h in by_hash}
     if by_id:
+        ids: dict[str, Any] = {}
+        slots = _fill(ids, "id", sorted(by_id))
         for doc_id, signer_id, serial, right in connection.execute(
-            _STORED_SIGNATURES, {"ids": sorted(by_id)}
+            _stored_signatures_query(slots), ids
         ):
             signatures[by_id[doc_id].content_hash].append(_Signature(signer_id, serial, right))
     return by_hash, by_number, signatures
 
 
-def _write(session: Session, out: _Decisions) -> None:
+def _write(unit: Unit, out: _Decisions) -> None:
     """The batch's changes in at most three statements: new documents, stored documents it
     accepts, new signatures."""
-    connection = session.connection()
+    connection = unit.connection()
     execute_many(
         connection,
         "payment_documents",

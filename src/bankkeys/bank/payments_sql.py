@@ -5,6 +5,12 @@ type's conversion looked up again): for a batch of payments that cost as much as
 own work on the rows. Here the statement is compiled once per dialect and set of columns, and
 each value goes through the same conversion SQLAlchemy would apply (the column type's
 ``bind_processor``, the UTC datetime decorator included), so the stored values are identical.
+
+On a :class:`~bankkeys.bank.store.driver.DriverUnit` the unit runs the statement. Where the
+SQL text does not carry the parameters' types (SQLite), the values are converted here, with
+the repeated moments converted once, and the unit runs the same statement with untyped
+parameters (nothing converted twice; the same SQL text). Where it does (PostgreSQL with
+psycopg: ``$1::VARCHAR``), the unit converts them itself.
 """
 
 from __future__ import annotations
@@ -15,10 +21,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam
 from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.interfaces import BindTyping
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.dml import Insert, UpdateBase
+from sqlalchemy.types import UserDefinedType
+
+from bankkeys.bank.store.driver import DriverUnit
 
 _Processor = Callable[[Any], Any] | None
 
@@ -56,8 +66,31 @@ def _form(
     return form
 
 
+class _Converted(UserDefinedType[Any]):
+    """A parameter whose value was converted already: no conversion of its own. (An untyped
+    parameter would not do: an INSERT gives it the column's type.)"""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        raise NotImplementedError("a parameter type, never a column's")
+
+
+_UNTYPED: dict[tuple[str, tuple[str, ...]], Insert] = {}
+
+
+def _untyped(key: str, statement: Insert, columns: tuple[str, ...]) -> Insert:
+    """``statement`` with the columns' values as parameters of no type: no conversion at all."""
+    found = _UNTYPED.get((key, columns))
+    if found is None:
+        found = statement.values({c: bindparam(c, type_=_Converted()) for c in columns})
+        with _FORMS_LOCK:
+            _UNTYPED[(key, columns)] = found
+    return found
+
+
 def execute_many(
-    connection: Connection,
+    connection: Connection | DriverUnit,
     key: str,
     statement: UpdateBase,
     rows: Sequence[dict[str, Any]],
@@ -69,20 +102,50 @@ def execute_many(
     keys: the columns and any other bound parameter of the statement)."""
     if not rows:
         return
+    if isinstance(connection, DriverUnit):
+        _unit_many(connection, key, statement, rows, columns)
+        return
     form = _form(key, statement, connection.dialect, columns)
+    values = _converted(form, rows)
+    params: list[Any] = (
+        values if form.positional else [dict(zip(form.names, v, strict=True)) for v in values]
+    )
+    connection.exec_driver_sql(form.sql, params)
+
+
+def _unit_many(
+    unit: DriverUnit,
+    key: str,
+    statement: UpdateBase,
+    rows: Sequence[dict[str, Any]],
+    columns: tuple[str, ...],
+) -> None:
+    dialect = unit.dialect
+    if dialect.bind_typing is BindTyping.RENDER_CASTS or not isinstance(statement, Insert):
+        unit.execute(statement, rows)
+        return
+    form = _form(key, statement, dialect, columns)
+    values = _converted(form, rows)
+    # Only the columns were converted here; any other parameter (a subquery's) is the unit's.
+    unit.execute(
+        _untyped(key, statement, columns),
+        [
+            {**row, **{n: v for n, v in zip(form.names, converted, strict=True) if n in columns}}
+            for row, converted in zip(rows, values, strict=True)
+        ],
+    )
+
+
+def _converted(form: _DriverForm, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
     # A batch repeats the same moments (its receipt time in every row, a signer's signing
     # time): each distinct date or time is converted once per call, not once per row.
     converted: list[dict[Any, Any] | None] = [
         None if convert is None else {} for convert in form.processors
     ]
     pairs = tuple(zip(form.names, form.processors, converted, strict=True))
-    values = [
+    return [
         tuple(_value(row[name], convert, seen) for name, convert, seen in pairs) for row in rows
     ]
-    params: list[Any] = (
-        values if form.positional else [dict(zip(form.names, v, strict=True)) for v in values]
-    )
-    connection.exec_driver_sql(form.sql, params)
 
 
 def _value(value: Any, convert: _Processor, seen: dict[Any, Any] | None) -> Any:
