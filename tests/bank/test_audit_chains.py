@@ -8,11 +8,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import pytest
 from bank_support import db, db_url, fresh_pg, pg_worker_database, sqlite_template
-from sqlalchemy import select, text
+from sqlalchemy import Column, Integer, MetaData, Table, bindparam, event, insert, select, text
 
 from bankkeys.bank import audit
 from bankkeys.bank.store import db as store_db
@@ -236,9 +237,10 @@ def test_verify_beside_writers_on_several_chains(db: Database) -> None:
     writers = [threading.Thread(target=appender, args=(k,)) for k in range(3)]
     for w in writers:
         w.start()
-    found = []
-    try:
-        for _ in range(20):
+    found: list[list[tuple[int, str]]] = []
+    deadline = time.monotonic() + 60
+    try:  # until verify has run 20 times and the writers have appended 30 events meanwhile
+        while (len(found) < 20 or len(_events(db)) < 31) and time.monotonic() < deadline:
             with db.reading() as s:
                 found.append([(p.seq, p.kind) for p in audit.verify(s, batch=20)])
     finally:
@@ -246,8 +248,8 @@ def test_verify_beside_writers_on_several_chains(db: Database) -> None:
         for w in writers:
             w.join()
     assert errors == []
-    assert found == [[]] * 20
-    assert len(_events(db)) > 20
+    assert len(found) >= 20 and all(f == [] for f in found)
+    assert len(_events(db)) >= 31
     assert _problems(db) == []
 
 
@@ -274,3 +276,59 @@ def test_downgrade_refuses_to_fold_several_chains(db: Database) -> None:
         store_db.downgrade(db, "0005")
     assert store_db.current_revision(db) == store_db.head_revision()
     assert _problems(db) == []
+
+
+# --- writes at commit ride on the head's lock (PostgreSQL) ---------------------------------------
+
+
+def _probe(db: Database) -> Table:
+    table = Table("chains_probe", MetaData(), Column("id", Integer, primary_key=True))
+    with db.transaction() as s:
+        table.create(s.connection(), checkfirst=True)
+    return table
+
+
+def test_a_transactions_end_is_two_statements(pg_db: Database) -> None:
+    probe = insert(_probe(pg_db)).values(id=bindparam("p_id"))
+    seen: list[str] = []
+
+    def count(_conn: Any, _cur: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    with pg_db.transaction() as s:
+        s.execute(text("SELECT 1"))
+        event.listen(pg_db.engine, "before_cursor_execute", count)
+        audit.append(s, at=NOW, actor="op", role="operator", action="with-writes")
+        audit.write_at_commit(s, probe, {"p_id": 1})
+    event.remove(pg_db.engine, "before_cursor_execute", count)
+    assert len(seen) == 2  # the writes with the head's lock; the events with the head's move
+    assert "chains_probe" in seen[0] and "FOR UPDATE SKIP LOCKED" in seen[0]
+    with pg_db.transaction() as s:
+        assert s.execute(text("SELECT id FROM chains_probe")).scalars().all() == [1]
+    assert _problems(pg_db) == []
+
+
+def test_writes_run_once_when_the_append_must_wait(pg_db: Database) -> None:
+    probe = insert(_probe(pg_db)).values(id=bindparam("p_id"))
+    done: list[BaseException | None] = []
+
+    def append() -> None:
+        try:
+            with pg_db.driver_transaction(audit.write_pending) as unit:
+                audit.append(unit, at=NOW, actor="op", role="operator", action="waited")
+                audit.write_at_commit(unit, probe, {"p_id": 7})  # a second run would be refused
+            done.append(None)
+        except BaseException as exc:  # pragma: no cover - reported below
+            done.append(exc)
+
+    with _holding_heads(pg_db, list(range(1, 9))):
+        writer = threading.Thread(target=append)
+        writer.start()
+        time.sleep(0.3)
+        assert writer.is_alive()
+    writer.join(10)
+    assert done == [None]
+    with pg_db.transaction() as s:
+        assert s.execute(text("SELECT id FROM chains_probe")).scalars().all() == [7]
+    assert [action for _seq, _chain, action in _events(pg_db)] == ["waited"]
+    assert _problems(pg_db) == []

@@ -20,8 +20,9 @@ before the transaction commits (a ``before_commit`` hook), all of them under one
 The events still commit or roll back with the change they describe.
 
 A transition may also hand over its last plain writes (an INSERT or UPDATE whose result it does
-not read back: see :func:`write_at_commit`). They go in just before the head is locked, on
-PostgreSQL as one statement (data-modifying WITHs); the events and the head's UPDATE are one more.
+not read back: see :func:`write_at_commit`). On PostgreSQL they go in with the head's lock, as
+data-modifying WITHs of that one statement; the events and the head's UPDATE are one more. So a
+transaction's end costs two statements and the commit.
 """
 
 from __future__ import annotations
@@ -35,7 +36,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Connection, Integer, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
+from sqlalchemy import Sequence as DbSequence
 from sqlalchemy import event as sqla_event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -197,20 +210,26 @@ def _write(pending: list[tuple[Any, Mapping[str, Any] | _Write]], connection: Ex
         and len(events) <= _ONE_STATEMENT_EVENTS
         and len(writes) <= _ONE_STATEMENT_WRITES
     )
-    # The writes go in before the head is locked: the head serialises every transaction of the
-    # bank until its commit (WAL flush included), so only the events' own statement runs under
-    # it. On PostgreSQL all the writes are one statement (data-modifying WITHs).
-    if together and writes:
-        params: dict[str, Any] = {}
-        for write in writes:
-            params.update(write.params)
-        connection.execute(_writes_together(tuple(w.statement for w in writes)), params)
-    else:
+    # On PostgreSQL the writes ride on the head's lock: one statement, the writes as its
+    # data-modifying WITHs (which run whether or not anything reads them).
+    params: dict[str, Any] = {}
+    for write in writes:
+        params.update(write.params)
+    statements = tuple(w.statement for w in writes)
+    if together and writes and not events:
+        connection.execute(_writes_together(statements), params)
+        return
+    if not together:
         for write in writes:
             connection.execute(write.statement, write.params)
     if not events:
         return
-    chain, seq, prev_hash, numbers = _lock_head(connection, len(events))
+    if together:
+        chain, seq, prev_hash, numbers = _lock_free_head(
+            connection, statements, params, len(events)
+        )
+    else:
+        chain, seq, prev_hash, numbers = _lock_head(connection, len(events))
     rows = []
     for event, number in zip(events, numbers, strict=True):
         seq = number
@@ -245,22 +264,43 @@ _MOVE_HEAD: Final = (
 )
 
 
-# PostgreSQL: the first chain's head no one holds, locked, with ``:count`` numbers from the
-# sequence; if every head is held, chain 1's, waiting for it rather than failing. The numbers are
-# taken in the outer SELECT, after the head's row is locked (the CTE is materialised), so that
-# along each chain they grow.
-_TAKE_FREE_HEAD: Final = text(
-    "WITH head AS MATERIALIZED ("
-    " SELECT id, seq, hash FROM audit_head ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
-    " SELECT id, seq, hash, ARRAY(SELECT nextval('audit_events_seq_seq')"
-    " FROM generate_series(1, :count)) AS numbers FROM head"
-).bindparams(bindparam("count", type_=Integer))
-_WAIT_FOR_HEAD: Final = text(
-    "WITH head AS MATERIALIZED ("
-    " SELECT id, seq, hash FROM audit_head ORDER BY id LIMIT 1 FOR UPDATE)"
-    " SELECT id, seq, hash, ARRAY(SELECT nextval('audit_events_seq_seq')"
-    " FROM generate_series(1, :count)) AS numbers FROM head"
-).bindparams(bindparam("count", type_=Integer))
+def _head_locking(*, skip_locked: bool) -> Select[Any]:
+    """PostgreSQL: the first chain's head that no one holds (``skip_locked``) or chain 1's,
+    waiting for it, locked; one row per number wanted (``:count``) from the sequence. The numbers
+    are taken in the outer SELECT, after the head's row is locked (the CTE is materialised), so
+    that along each chain they grow."""
+    head = (
+        select(_HEAD.c.id, _HEAD.c.seq, _HEAD.c.hash)
+        .order_by(_HEAD.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=skip_locked)
+        .cte("head")
+        .prefix_with("MATERIALIZED")
+    )
+    numbers = (
+        func.generate_series(1, bindparam("count", type_=Integer))
+        .table_valued("value")
+        .alias("numbers")
+    )
+    return select(
+        head.c.id, head.c.seq, head.c.hash, DbSequence(_SEQUENCE).next_value().label("number")
+    ).select_from(head.join(numbers, true()))
+
+
+_SEQUENCE: Final = "audit_events_seq_seq"  # migration 0006
+_TAKE_FREE_HEAD: Final = _head_locking(skip_locked=True)
+_WAIT_FOR_HEAD: Final = _head_locking(skip_locked=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _free_head_after(writes: tuple[Any, ...]) -> Any:
+    """``_TAKE_FREE_HEAD`` with the writes at commit as its data-modifying WITHs."""
+    if not writes:
+        return _TAKE_FREE_HEAD
+    _check_parameter_names(writes)
+    return _TAKE_FREE_HEAD.add_cte(*(w.cte(f"written_{i}") for i, w in enumerate(writes)))
+
+
 # SQLite: the write lock (BEGIN IMMEDIATE) is held already, so chain 1 is always free, and the
 # numbering continues from the largest seq any head has reached.
 _SQLITE_HEAD: Final = (
@@ -279,15 +319,19 @@ _SQLITE_HEAD: Final = (
 def _writes_together(writes: tuple[Any, ...]) -> Any:
     """The writes as one statement: the last one, with the others as data-modifying WITHs
     (``written_<i>``). Their bound parameters' names must all differ."""
+    _check_parameter_names(writes)
+    if len(writes) == 1:
+        return writes[0]
+    return writes[-1].add_cte(*(w.cte(f"written_{i}") for i, w in enumerate(writes[:-1])))
+
+
+def _check_parameter_names(writes: tuple[Any, ...]) -> None:
     names: set[str] = set()
     for write in writes:
         own = set(write.compile().params)
         if own & names:
             raise ValueError(f"parameters used by two writes at commit: {sorted(own & names)}")
         names |= own
-    if len(writes) == 1:
-        return writes[0]
-    return writes[-1].add_cte(*(w.cte(f"written_{i}") for i, w in enumerate(writes[:-1])))
 
 
 @functools.lru_cache(maxsize=64)
@@ -306,21 +350,29 @@ def _appending_update(count: int) -> Any:
     return _MOVE_HEAD.add_cte(*appended)
 
 
+def _lock_free_head(
+    connection: Executor, writes: tuple[Any, ...], params: Mapping[str, Any], count: int
+) -> tuple[int, int, str, list[int]]:
+    """PostgreSQL: run the writes and lock a free chain's head (waiting only if every one is
+    held): its id, its last seq and hash, and ``count`` new seqs, ascending."""
+    rows = connection.execute(_free_head_after(writes), {**params, "count": count}).all()
+    if not rows:  # every chain is held (the writes went in all the same): wait for one
+        rows = connection.execute(_WAIT_FOR_HEAD, {"count": count}).all()
+    if not rows:
+        raise RuntimeError("the audit log has no chain heads: the database is not migrated")
+    chain, seq, digest, _number = rows[0]
+    return int(chain), int(seq), str(digest), sorted(int(r[3]) for r in rows)
+
+
 def _lock_head(connection: Executor, count: int) -> tuple[int, int, str, list[int]]:
     """Lock a chain's head: its id, its last seq and hash, and ``count`` new seqs, ascending."""
     if connection.dialect.name == "postgresql":
-        head = connection.execute(_TAKE_FREE_HEAD, {"count": count}).first()
-        if head is None:  # every chain is held: wait for one rather than fail
-            head = connection.execute(_WAIT_FOR_HEAD, {"count": count}).first()
-        if head is not None:  # by position: a driver unit gives textual SQL's rows as tuples
-            return int(head[0]), int(head[1]), str(head[2]), sorted(head[3])
-    else:
-        head = connection.execute(_SQLITE_HEAD).first()
-        if head is not None:
-            top = int(head.top)
-            numbers = list(range(top + 1, top + 1 + count))
-            return int(head.id), int(head.seq), str(head.hash), numbers
-    raise RuntimeError("the audit log has no chain heads: the database is not migrated")
+        return _lock_free_head(connection, (), {}, count)
+    head = connection.execute(_SQLITE_HEAD).first()
+    if head is None:
+        raise RuntimeError("the audit log has no chain heads: the database is not migrated")
+    top = int(head.top)
+    return int(head.id), int(head.seq), str(head.hash), list(range(top + 1, top + 1 + count))
 
 
 @dataclass(frozen=True)
