@@ -10,7 +10,9 @@ setup(
     ext_modules=[
         Extension(
             f"bankkeys.gost._{name}",
-            sources=[f"src/bankkeys/gost/_c/py_{name}.c", f"src/bankkeys/gost/_c/{name}.c"],
+            # _ec hashes too (digest_and_verify: the hash and the verification in one call).
+            sources=[f"src/bankkeys/gost/_c/py_{name}.c", f"src/bankkeys/gost/_c/{name}.c"]
+            + (["src/bankkeys/gost/_c/streebog.c"] if name == "ec" else []),
             include_dirs=["src/bankkeys/gost/_c"],
             extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra", "-fno-strict-aliasing"],
         )

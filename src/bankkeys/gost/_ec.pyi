@@ -19,4 +19,13 @@ def sign_with_k(curve: int, d: Buffer, digest: Buffer, k: Buffer, /) -> bytes: .
 def verify(
     curve: int, public: Buffer, digest: Buffer, signature: Buffer, key_checked: bool = False, /
 ) -> None: ...
+def digest_and_verify(
+    curve: int,
+    public: Buffer,
+    message: Buffer,
+    signature: Buffer,
+    content: Buffer,
+    key_checked: bool = False,
+    /,
+) -> tuple[bytes, bool]: ...
 def inverse(curve: int, mod_q: bool, variable_time: bool, a: Buffer, /) -> bytes: ...  # test hook

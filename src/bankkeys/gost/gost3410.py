@@ -24,6 +24,7 @@ __all__ = [
     "PrivateKey",
     "PublicKey",
     "check_public_key",
+    "digest_and_verify",
     "digest_to_int",
     "generate_private_key",
     "public_key",
@@ -70,6 +71,23 @@ def verify_digest(
 def verify(curve: Curve, public: Buffer, message: Buffer, signature: Buffer) -> None:
     """Hash ``message`` with the curve's Streebog and verify ``signature`` over the digest."""
     verify_digest(curve, public, _hash(curve, message), signature)
+
+
+def digest_and_verify(
+    curve: Curve,
+    public: Buffer,
+    message: Buffer,
+    signature: Buffer,
+    content: Buffer,
+    *,
+    key_checked: bool = False,
+) -> tuple[bytes, bool]:
+    """The curve's Streebog of ``content``, and whether ``signature`` verifies over the curve's
+    Streebog of ``message`` (as :func:`verify`) — a CMS signer's signed attributes and the
+    content whose digest they carry — in one call that holds the GIL for neither. A signature
+    that does not verify, for whatever reason (lengths, key, the equation), gives False rather
+    than an exception. ``key_checked``: see :func:`verify_digest`."""
+    return _ec.digest_and_verify(engine_id(curve), public, message, signature, content, key_checked)
 
 
 def digest_to_int(curve: Curve, digest: Buffer) -> int:

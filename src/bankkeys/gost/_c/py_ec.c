@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ec.h"
+#include "streebog.h"
 
 static PyObject *ErrUnknown, *ErrLength, *ErrPrivate, *ErrPublic, *ErrSignature, *ErrBase;
 
@@ -203,6 +204,45 @@ static PyObject *py_verify(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* A signature over a message and the digest of another text, in one call with the GIL released
+ * once: a CMS signer's signed attributes and the content whose digest they carry. Both hashes
+ * are the curve's Streebog (256 or 512 bits). A signature that does not verify, for whatever
+ * reason (lengths, key, the equation), is False, never an exception: the caller decides what
+ * to say, and in what order beside the digest. */
+static PyObject *py_digest_and_verify(PyObject *self, PyObject *args) {
+    (void)self;
+    int curve, key_checked = 0;
+    Py_buffer pub, message, sig, content;
+    if (!PyArg_ParseTuple(args, "iy*y*y*y*|p:digest_and_verify", &curve, &pub, &message, &sig,
+                          &content, &key_checked))
+        return NULL;
+    PyObject *out = NULL;
+    Py_ssize_t n = size_of(curve);
+    if (n >= 0) {
+        uint8_t content_digest[STREEBOG512_DIGEST_SIZE], digest[STREEBOG512_DIGEST_SIZE];
+        int sized = pub.len == 2 * n && sig.len == 2 * n;
+        ec_status st = EC_ERR_SIGNATURE;
+        Py_BEGIN_ALLOW_THREADS streebog((unsigned)n * 8, content.buf, (size_t)content.len,
+                                        content_digest);
+        if (sized) {
+            streebog((unsigned)n * 8, message.buf, (size_t)message.len, digest);
+            st = ec_verify_key_checked(curve, pub.buf, digest, sig.buf, key_checked);
+        }
+        Py_END_ALLOW_THREADS;
+        if (st == EC_OK || st == EC_ERR_SIGNATURE || st == EC_ERR_PUBLIC) {
+            out = Py_BuildValue("(y#O)", (const char *)content_digest, n,
+                                st == EC_OK ? Py_True : Py_False);
+        } else {
+            raise_status(st);
+        }
+    }
+    PyBuffer_Release(&pub);
+    PyBuffer_Release(&message);
+    PyBuffer_Release(&sig);
+    PyBuffer_Release(&content);
+    return out;
+}
+
 static PyObject *py_inverse(PyObject *self, PyObject *args) {
     (void)self;
     int curve, mod_q, variable_time;
@@ -233,6 +273,9 @@ static PyMethodDef METHODS[] = {
      "sign_with_k(curve, d, digest, k) -> s||r; test vectors only, never with a real key"},
     {"verify", py_verify, METH_VARARGS,
      "verify(curve, X||Y, digest, s||r, key_checked=False) -> None or raises"},
+    {"digest_and_verify", py_digest_and_verify, METH_VARARGS,
+     "digest_and_verify(curve, X||Y, message, s||r, content, key_checked=False) -> "
+     "(Streebog(content), whether s||r verifies over Streebog(message))"},
     {"inverse", py_inverse, METH_VARARGS,
      "inverse(curve, mod_q, variable_time, a) -> a^-1 mod p or q (LE each); test hook"},
     {NULL, NULL, 0, NULL},
