@@ -36,10 +36,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import psycopg
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, make_url, select, text
 
 from bankkeys.bank.ca import BankCA, IssuanceOrder, init_ca, load_ca
 from bankkeys.bank.inspect import PkiRequestInspector
@@ -218,27 +218,46 @@ def run_threads(db: Database, ca: BankCA, slices: list[list[Prepared]]) -> list[
 
 
 def _child(url: str, ca: BankCA, items: list[Prepared], db_cpu: Any, measured: Any) -> None:
+    # Every connection of this process (the pool's and the one driver units keep) carries its
+    # name, so that its PostgreSQL backends, and only they, are measured.
+    name = f"bankkeys-bench-{os.getpid()}"
+    if url.startswith("postgresql"):
+        url = (
+            make_url(url)
+            .update_query_dict({"application_name": name})
+            .render_as_string(hide_password=False)
+        )
     db = open_database(url, pool_size=1)
     try:
-        backend = _backend_pid(db)
-        before = _process_cpu_seconds(backend)
+        with db.driver_transaction() as unit:  # both connections open before the clock
+            unit.execute(select(func.now()))
+        before = _backends_cpu_seconds(db, name)
         process_slice(db, ca, items)
-        after = _process_cpu_seconds(backend)
+        after = _backends_cpu_seconds(db, name)
         if before is not None and after is not None:
+            spent = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
             with db_cpu.get_lock():
-                db_cpu.value += after - before
+                db_cpu.value += spent
             with measured.get_lock():
                 measured.value += 1
     finally:
         db.dispose()
 
 
-def _backend_pid(db: Database) -> int | None:
-    """The PostgreSQL backend serving this process's one pooled connection (None on SQLite)."""
+_BACKENDS_NAMED: Final = text("SELECT pid FROM pg_stat_activity WHERE application_name = :name")
+
+
+def _backends_cpu_seconds(db: Database, name: str) -> dict[int, float] | None:
+    """CPU seconds of each PostgreSQL backend serving this process (None on SQLite, or when the
+    server is not on this machine); a backend opened during the run counts from its start."""
     if db.dialect != "postgresql":
         return None
     with db.transaction() as s:
-        return int(s.execute(select(func.pg_backend_pid())).scalar_one())
+        pids = [int(pid) for pid in s.execute(_BACKENDS_NAMED, {"name": name}).scalars()]
+    found = {pid: _process_cpu_seconds(pid) for pid in pids}
+    if not found or any(cpu is None for cpu in found.values()):
+        return None
+    return {pid: cpu for pid, cpu in found.items() if cpu is not None}
 
 
 def _process_cpu_seconds(pid: int | None) -> float | None:

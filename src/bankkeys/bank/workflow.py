@@ -1715,8 +1715,8 @@ class Workflow:
                 {"a_request_id": req.id, "a_operator": actor.login, "a_at": now},
             )
             count = len(done) + 1
-            # The CA signs before the audit chain head is locked: the head serialises every
-            # transaction of the bank, so it is held only for the short writes at the end.
+            # The CA signs before an audit chain's head is locked: the head is held from then
+            # until the commit, so only the short writes at the end run under it.
             signed = (
                 self._reuse_or_sign(req, now, ahead)
                 if count >= required and self.ca is not None
