@@ -41,7 +41,17 @@ class UnsupportedStatement(TypeError):
 class _Plan:
     """One statement compiled for one dialect and one set of parameter names."""
 
-    __slots__ = ("bind", "fixed", "names", "positional", "result", "row", "sql", "textual")
+    __slots__ = (
+        "bind",
+        "fixed",
+        "names",
+        "positional",
+        "result",
+        "row",
+        "sql",
+        "steps",
+        "textual",
+    )
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) -> None:
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=list(keys)))
@@ -73,6 +83,10 @@ class _Plan:
                 processor = owner.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self.bind[name] = processor
+        # Each parameter in the driver's order with its bind processor: one pass per execution.
+        self.steps: tuple[tuple[str, Processor | None], ...] = tuple(
+            (name, self.bind.get(name)) for name in self.names
+        )
         self.textual = isinstance(statement, TextClause)
         columns = list(getattr(statement, "exported_columns", ()))
         self.row: Any = (
@@ -83,13 +97,14 @@ class _Plan:
         )
 
     def parameters(self, given: Mapping[str, Any]) -> Any:
-        values = []
-        for name in self.names:
-            # A name neither given nor the statement's own raises KeyError: reported as
-            # SQLAlchemy reports it ("A value is required for bind parameter").
-            value = given[name] if name in given else self.fixed[name]
-            processor = self.bind.get(name)
-            values.append(processor(value) if processor is not None else value)
+        # A name neither given nor the statement's own raises KeyError: reported as SQLAlchemy
+        # reports it ("A value is required for bind parameter").
+        source = {**self.fixed, **given} if self.fixed else given
+        values = [
+            value if processor is None else processor(value)
+            for name, processor in self.steps
+            for value in (source[name],)
+        ]
         if self.positional:
             return tuple(values)
         return dict(zip(self.names, values, strict=True))
