@@ -142,9 +142,12 @@ def write_at_commit(session: Unit, statement: Any, params: Mapping[str, Any]) ->
     """Run ``statement`` (an INSERT or UPDATE built once, with bound parameters only) when the
     transaction commits, before its audit events; it commits or rolls back with them.
 
-    For writes nothing in the transaction reads back. A failure here fails the commit, before
-    the audit head is locked: a write that a constraint may refuse (a key shown before, a second
-    open request) is for a caller that tells the refusal apart by the constraint's name.
+    For writes nothing in the transaction reads back. A failure here fails the commit and
+    writes nothing: a write that a constraint may refuse (a key shown before, a second open
+    request) is for a caller that tells the refusal apart by the constraint's name. On
+    PostgreSQL the writes run in the head's locking statement, after the lock: a write that
+    waits for another transaction's row (only in such races) holds one chain meanwhile, and
+    the other appends take the other chains.
     Its bound parameters' names must differ from every other write's of the same transaction."""
     _queue(session, _Write(statement, params))
 
