@@ -125,15 +125,20 @@ def _unit_many(
         unit.execute(statement, rows)
         return
     form = _form(key, statement, dialect, columns)
-    values = _converted(form, rows)
-    # Only the columns were converted here; any other parameter (a subquery's) is the unit's.
-    unit.execute(
-        _untyped(key, statement, columns),
-        [
-            {**row, **{n: v for n, v in zip(form.names, converted, strict=True) if n in columns}}
-            for row, converted in zip(rows, values, strict=True)
-        ],
-    )
+    # Only the columns that have a conversion are converted here; any other parameter (a
+    # subquery's) is the unit's to convert.
+    todo: list[tuple[str, Callable[[Any], Any], dict[Any, Any]]] = [
+        (name, convert, {})
+        for name, convert in zip(form.names, form.processors, strict=True)
+        if convert is not None and name in columns
+    ]
+    converted: list[dict[str, Any]] = []
+    for row in rows:
+        values = dict(row)
+        for name, convert, seen in todo:
+            values[name] = _value(row[name], convert, seen)
+        converted.append(values)
+    unit.execute(_untyped(key, statement, columns), converted)
 
 
 def _converted(form: _DriverForm, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
