@@ -65,6 +65,10 @@ accepted, documents_rec.    cancel              cancelled               the clie
 accepted, documents_rec.    expire_request      expired                 system (scheduler)
 installed                   retire_superseded   installed (old cert.    system (first payment with
                                                 revoked: superseded)    the new key, or grace time)
+installed (token named)     receive_transfer_a. installed (the signed   operator (once)
+                                                original of the «Акт
+                                                приема-передачи» is
+                                                with the bank)
 ==========================  ==================  ======================  ===========================
 
 Renewal paths (how a request proves who sent it; named, Dogtag-style): ``old-key`` — CMS signed
@@ -283,6 +287,7 @@ class Action(StrEnum):
     EXPIRE_REQUEST = "expire_request"
     REVOKE = "revoke"
     PUBLISH_CRL = "publish_crl"
+    RECEIVE_TRANSFER_ACT = "receive_transfer_act"
 
 
 ACTION_TEXT: Final[Mapping[Action, str]] = {
@@ -304,6 +309,7 @@ ACTION_TEXT: Final[Mapping[Action, str]] = {
     Action.EXPIRE_REQUEST: "закрыть просроченный запрос",
     Action.REVOKE: "отозвать сертификат",
     Action.PUBLISH_CRL: "выпустить список отозванных сертификатов",
+    Action.RECEIVE_TRANSFER_ACT: "принять оригинал акта приема-передачи",
 }
 
 _BANK_STAFF: Final = frozenset({Role.OPERATOR, Role.SECURITY_OFFICER})
@@ -326,6 +332,8 @@ PERMISSIONS: Final[Mapping[Action, frozenset[Role]]] = {
     Action.EXPIRE_REQUEST: frozenset({Role.SYSTEM}),
     Action.REVOKE: _BANK_STAFF,
     Action.PUBLISH_CRL: frozenset({Role.SECURITY_OFFICER, Role.ADMINISTRATOR, Role.SYSTEM}),
+    # Like the acts before approval: the operator who takes the paper registers it.
+    Action.RECEIVE_TRANSFER_ACT: frozenset({Role.OPERATOR}),
 }
 
 
@@ -1946,6 +1954,42 @@ class Workflow:
             )
 
         self._run(Action.CONFIRM_INSTALLATION, actor, work)
+
+    @_refusals_audited(Action.RECEIVE_TRANSFER_ACT)
+    def receive_transfer_act(self, actor: Actor, request_id: int) -> datetime:
+        """The operator registers the signed original of the «Акт приема-передачи» (seed 003,
+        step 21: «Обязательно передайте в банк оригинал»). Once per request: a second registration
+        would overwrite who took the paper and when. Returns the moment of receipt."""
+        authorize(actor, Action.RECEIVE_TRANSFER_ACT)
+
+        def work(session: Session) -> datetime:
+            req = self._lock_request(session, request_id)
+            self._refuse_state(Action.RECEIVE_TRANSFER_ACT, req, {RequestState.INSTALLED})
+            _refuse_transfer_act(req)  # installed without naming the token: there is no act
+            # The client may never have told the bank it printed the act: the row is made here.
+            doc = self._document(session, req.id, DocumentKind.TRANSFER_ACT)
+            if doc.received_at is not None:
+                raise InvalidTransition(
+                    f"Оригинал акта приема-передачи по запросу № {req.id} уже получен банком "
+                    f"{doc.received_at:%d.%m.%Y %H:%M} UTC ({doc.received_by})",
+                    current=_STATE_STATUS[RequestState.INSTALLED].text,
+                )
+            now = self.clock()
+            doc.received_at = now
+            doc.received_by = actor.login
+            self._audit(
+                session,
+                actor,
+                Action.RECEIVE_TRANSFER_ACT,
+                now=now,
+                signer_id=req.signer_id,
+                request_id=req.id,
+                kind=str(DocumentKind.TRANSFER_ACT),
+                token_serial=req.token_serial,
+            )
+            return now
+
+        return self._run(Action.RECEIVE_TRANSFER_ACT, actor, work)
 
     # -- retiring and revoking --
 
