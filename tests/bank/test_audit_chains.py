@@ -3,11 +3,14 @@ tampering with any chain is found, anchors mark every chain, and migration 0006 
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -332,3 +335,60 @@ def test_writes_run_once_when_the_append_must_wait(pg_db: Database) -> None:
         assert s.execute(text("SELECT id FROM chains_probe")).scalars().all() == [7]
     assert [action for _seq, _chain, action in _events(pg_db)] == ["waited"]
     assert _problems(pg_db) == []
+
+
+# --- a long verify beside SQLite's WAL ------------------------------------------------------------
+
+
+@pytest.fixture()
+def sqlite_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    """SQLite only: the WAL and its checkpoints are SQLite's."""
+    path = tmp_path / "bank.db"
+    shutil.copyfile(sqlite_template, path)
+    database = store_db.open_database(f"sqlite:///{path}")
+    yield database
+    database.dispose()
+
+
+def test_a_long_verify_lets_the_wal_be_checkpointed(sqlite_db: Database) -> None:
+    db = sqlite_db
+    for i in range(600):  # in the WAL, not yet checkpointed
+        _append(db, f"e{i}", driver=True)
+    path = db.engine.url.database
+    assert path is not None
+
+    def checkpoints_while(verify: Callable[[], list[audit.AuditProblem]]) -> int:
+        done, succeeded = threading.Event(), [0]
+
+        def checkpointer() -> None:
+            side = sqlite3.connect(path, timeout=0)
+            try:
+                while not done.is_set():
+                    busy, _log, _moved = side.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                    succeeded[0] += busy == 0
+                    time.sleep(0.0005)
+            finally:
+                side.close()
+
+        worker = threading.Thread(target=checkpointer)
+        worker.start()
+        try:
+            assert verify() == []
+        finally:
+            done.set()
+            worker.join()
+        return succeeded[0]
+
+    def in_one_transaction() -> list[audit.AuditProblem]:
+        with db.reading() as s:
+            s.execute(text("SELECT count(*) FROM audit_events")).scalar_one()  # the snapshot
+            time.sleep(0.05)  # the checkpointer tries while the snapshot is held
+            return audit.verify(s, batch=5)
+
+    def in_pages() -> list[audit.AuditProblem]:
+        return audit.verify(db.reading, batch=2)
+
+    assert checkpoints_while(in_one_transaction) == 0  # the snapshot holds the WAL
+    for i in range(50):  # frames in the WAL again
+        _append(db, f"more{i}", driver=True)
+    assert checkpoints_while(in_pages) > 0

@@ -31,7 +31,8 @@ import functools
 import json
 import re
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, cast
@@ -86,12 +87,12 @@ def _canonical(values: Mapping[str, Any]) -> bytes:
     return canonical_json(fields).encode("utf-8")
 
 
-def canonical_form(event: AuditEvent) -> bytes:
+def canonical_form(event: AuditEvent | Any) -> bytes:
     """The bytes that are hashed: every column except ``hash`` itself."""
     return _canonical({name: getattr(event, name) for name in _HASHED})
 
 
-def event_hash(event: AuditEvent) -> str:
+def event_hash(event: AuditEvent | Any) -> str:
     return streebog256(canonical_form(event)).hexdigest()
 
 
@@ -428,7 +429,11 @@ class Anchor:
 def anchor(session: Session) -> Anchor:
     """The heads now: the mark to keep outside the database (see :class:`Anchor`)."""
     marks = sorted(
-        (Mark(seq, digest) for seq, digest in _heads(session).values() if seq > 0),
+        (
+            Mark(seq, digest)
+            for seq, digest in _heads(lambda: nullcontext(session)).values()
+            if seq > 0
+        ),
         key=lambda m: m.seq,
     )
     return Anchor(tuple(marks) or (Mark(0, GENESIS_HASH),))
@@ -444,8 +449,11 @@ class _Chain:
     last_hash: str = GENESIS_HASH
 
 
+Reader = Callable[[], AbstractContextManager[Session]]
+
+
 def verify(
-    session: Session, *, batch: int = 5000, anchors: Sequence[Anchor] = ()
+    source: Session | Reader, *, batch: int = 5000, anchors: Sequence[Anchor] = ()
 ) -> list[AuditProblem]:
     """Check every chain, and that the log still holds every anchor; an empty list means intact.
 
@@ -453,14 +461,20 @@ def verify(
     made before it. The heads are read first: every event up to them is visible to every later
     read, and the walk checks each chain up to its head as it was then. Events beyond it are
     commits made meanwhile, unless they lie beyond the heads read again at the end too: no append
-    writes an event past its chain's head, so those were put in behind the bank's back."""
+    writes an event past its chain's head, so those were put in behind the bank's back.
+
+    ``source``: a session to read in, or a factory of reading units (``Database.reading``),
+    one per page of ``batch`` events and per read of the heads. On SQLite a reader's snapshot
+    keeps the WAL from being checkpointed, so a long check in one transaction lets the WAL grow
+    for as long as it runs; the walk above needs no snapshot longer than a page."""
+    read: Reader = (lambda: nullcontext(source)) if isinstance(source, Session) else source
     problems: list[AuditProblem] = []
-    chains = {chain: _Chain(seq, digest) for chain, (seq, digest) in _heads(session).items()}
+    chains = {chain: _Chain(seq, digest) for chain, (seq, digest) in _heads(read).items()}
     marks = {m for a in anchors for m in a.marks}
     wanted = {m.seq for m in marks}
     seen = {0: GENESIS_HASH}
     later: list[tuple[int, int]] = []  # (chain, seq) past the head verify began with
-    for event in _events(session, batch):
+    for event in _events(read, batch):
         walk = chains.get(event.chain)
         if walk is None or event.seq > walk.head_seq:
             later.append((event.chain, event.seq))
@@ -492,7 +506,7 @@ def verify(
                 )
             )
     if later:
-        ends = {chain: seq for chain, (seq, _digest) in _heads(session).items()}
+        ends = {chain: seq for chain, (seq, _digest) in _heads(read).items()}
         for chain, seq in later:
             if seq > ends.get(chain, 0):
                 problems.append(
@@ -526,31 +540,33 @@ def verify(
     return sorted(problems, key=lambda p: p.seq)
 
 
-def _heads(session: Session) -> dict[int, tuple[int, str]]:
+def _heads(read: Reader) -> dict[int, tuple[int, str]]:
     # A fresh read each time (not the session's identity map): heads move under a live bank.
-    rows = session.execute(select(_HEAD.c.id, _HEAD.c.seq, _HEAD.c.hash)).all()
+    with read() as session:
+        rows = session.execute(_ALL_HEADS).all()
     return {int(r.id): (int(r.seq), str(r.hash)) for r in rows}
 
 
-def _events(session: Session, batch: int) -> Iterator[AuditEvent]:
+_ALL_HEADS: Final = select(_HEAD.c.id, _HEAD.c.seq, _HEAD.c.hash)
+_EVENTS_AFTER: Final = (
+    select(*_EVENTS.c)
+    .where(_EVENTS.c.seq > bindparam("after"))
+    .order_by(_EVENTS.c.seq)
+    .limit(bindparam("batch"))
+)
+
+
+def _events(read: Reader, batch: int) -> Iterator[Any]:
     # Keyset pagination: bounded memory and no server-side cursor needed on either database.
+    # Rows, not ORM objects: nothing is kept in a session between pages.
     after = 0
     while True:
-        rows = (
-            session.execute(
-                select(AuditEvent)
-                .where(AuditEvent.seq > after)
-                .order_by(AuditEvent.seq)
-                .limit(batch)
-            )
-            .scalars()
-            .all()
-        )
+        with read() as session:
+            rows = session.execute(_EVENTS_AFTER, {"after": after, "batch": batch}).all()
         if not rows:
             return
         yield from rows
         after = rows[-1].seq
-        session.expunge_all()
 
 
 def events_for_request(session: Session, request_id: int) -> list[AuditEvent]:

@@ -398,10 +398,11 @@ AnchorsOption = Annotated[
 def audit_verify(url: UrlOption = None, anchors: AnchorsOption = None) -> None:
     """Проверить цепочку журнала аудита (Стрибог-256) и отметки; код выхода 1 при нарушении."""
     marks = _read_anchors(anchors) if anchors is not None else []
-    # A reading unit: on SQLite it does not take the write lock, so the bank keeps working while
-    # a long log is checked (verify itself is safe beside commits).
-    with _database(url) as db, db.reading() as s:
-        problems = audit_log.verify(s, anchors=marks)
+    # Reading units, one per page: on SQLite they do not take the write lock, so the bank keeps
+    # working while a long log is checked (verify itself is safe beside commits), and no
+    # snapshot is held long enough to keep the WAL from being checkpointed.
+    with _database(url) as db:
+        problems = audit_log.verify(db.reading, anchors=marks)
     if not problems:
         held = f"; отметок проверено: {len(marks)}" if anchors is not None else ""
         console.print(f"Журнал аудита цел{held}")
