@@ -22,11 +22,13 @@ from bank_support import (
     sqlite_template,
 )
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from bankkeys.bank import audit
 from bankkeys.bank.errors import InvalidTransition, NotAllowed, NotFound
 from bankkeys.bank.store.models import AuditEvent, PrintedDocument
 from bankkeys.bank.workflow import DocumentKind
+from bankkeys.cli import app
 
 __all__ = ["bank", "clock", "db", "db_url", "pg_worker_database", "sqlite_template"]
 MODEL, SERIAL = "Рутокен ЭЦП 3.0", "3220000777"
@@ -149,3 +151,18 @@ def test_transfer_act_receipt_refused_to_others(bank: Bank) -> None:
         bank.workflow.receive_transfer_act(OPERATOR, 999999)
     assert _transfer_act(bank, rid) is None
     assert len(_events(bank, "refused:receive_transfer_act")) == 3
+
+
+def test_transfer_act_receipt_from_the_cli(bank: Bank, db_url: str) -> None:
+    client, rid = _issued(bank)
+    args = ["bank", "receive-transfer-act", str(rid), "--as", "operator7", "--url", db_url]
+    early = CliRunner().invoke(app, args)
+    assert early.exit_code == 1 and "«Получен новый сертификат»" in early.output
+    bank.workflow.confirm_installation(client.actor, rid, token_model=MODEL, token_serial=SERIAL)
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    assert f"Оригинал акта приема-передачи по запросу № {rid} получен" in done.output
+    doc = _transfer_act(bank, rid)
+    assert doc is not None and doc.received_by == "operator7"
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 1 and "уже получен банком" in again.output

@@ -347,6 +347,19 @@ def bank_receive(
         console.print(f"Документы приняты; состояние запроса: {state}")
 
 
+@bank_app.command("receive-transfer-act")
+def bank_receive_transfer_act(
+    request_id: int, actor: AsOption = "operator", url: UrlOption = None
+) -> None:
+    """Принять подписанный оригинал акта приема-передачи (после установки сертификата)."""
+    with _database(url) as db:
+        at = _guard(lambda: _workflow(db).receive_transfer_act(Actor.operator(actor), request_id))
+        console.print(
+            f"Оригинал акта приема-передачи по запросу № {request_id} получен "
+            f"{at:%d.%m.%Y %H:%M} UTC"
+        )
+
+
 @bank_app.command("approve")
 def bank_approve(request_id: int, actor: AsOption = "operator", url: UrlOption = None) -> None:
     """Одобрить запрос; УЦ выпускает сертификат (нужен ПИН-код УЦ)."""

@@ -2,9 +2,11 @@
 pages in Russian. Sessions are HttpOnly, SameSite=Strict cookies (Secure over TLS); every form
 carries the session's CSRF token, compared in constant time.
 
-Who sees what (:data:`PAGES`): operators work the queue and register paper documents; operators and
-security officers approve, reject, revoke and search; security officers and administrators read
-the audit log. The workflow checks every transition again.
+Who sees what (:data:`PAGES`): operators work the queue and register paper documents (the acts
+before approval, the signed original of the «Акт приема-передачи» after installation); operators
+and security officers approve, reject, revoke, search and set payment signing rights; security
+officers and administrators read the audit log; administrators manage accounts and re-enrol a
+lost second factor. The workflow (and the payment desk) checks every change again.
 """
 
 from __future__ import annotations
@@ -37,11 +39,12 @@ from bankkeys.bank.workflow import (
     derive_status,
     load_facts,
 )
-from bankkeys.server import views
+from bankkeys.server import documents, views
 from bankkeys.server.accounts import provision_account
 from bankkeys.server.auth import AuthError, Principal, SessionKind
 from bankkeys.server.console import queries
 from bankkeys.server.context import ServerContext
+from bankkeys.server.errors import ApiError
 from bankkeys.server.store.models import Account
 
 router = APIRouter(include_in_schema=False)
@@ -54,6 +57,8 @@ PAGES: dict[str, frozenset[Role]] = {
     "queue": frozenset({OP, SO}),
     "request": frozenset({OP, SO}),
     "receive_documents": frozenset({OP}),
+    "transfer_act": frozenset({OP, SO}),
+    "receive_transfer_act": frozenset({OP}),
     "approve": frozenset({OP, SO}),
     "reject": frozenset({OP, SO}),
     "revoke": frozenset({OP, SO}),
@@ -315,6 +320,7 @@ def request_page(
         ).scalar_one_or_none()
         approvals = queries.approvals_of(session, req.id)
         org = signer.organization
+        transfer_act = documents.transfer_act_available(session, req)
     # Its own transaction: on SQLite a nested one would wait for the outer write lock.
     history = ctx.workflow.history(request_id)
     return render(
@@ -335,6 +341,9 @@ def request_page(
         history=history,
         error=error,
         can_receive=user.role in PAGES["receive_documents"],
+        transfer_act=transfer_act,
+        transfer_doc=docs.get(documents.TRANSFER_ACT),
+        can_receive_transfer_act=user.role in PAGES["receive_transfer_act"],
         can_decide=user.role in PAGES["approve"],
         already_approved=any(a.operator == user.login for a in approvals),
         required_approvals=2 if ctx.workflow.policy.four_eyes else 1,
@@ -366,6 +375,44 @@ def receive_documents(
     return _act(
         f"/console/requests/{request_id}",
         lambda: ctx.workflow.receive_documents(user.actor, request_id, chosen),
+    )
+
+
+@router.get("/console/requests/{request_id}/documents/transfer_act.pdf")
+def transfer_act_pdf(
+    request: Request,
+    ctx: Ctx,
+    request_id: int,
+    user: Annotated[Principal, Depends(require("transfer_act"))],
+) -> Response:
+    """The bank's view of the «Акт приема-передачи»: the very bytes the client printed, to hold
+    the returned original against."""
+    with ctx.db.reading() as session:
+        req = session.get(RekeyRequest, request_id)
+        if req is None:
+            return render(request, "error.html", user, 404, message="Запрос не найден")
+        try:
+            pdf = documents.render_transfer(session, ctx.settings, req)
+        except ApiError as exc:
+            return render(request, "error.html", user, exc.status, message=str(exc))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="transfer_act-{request_id}.pdf"'},
+    )
+
+
+@router.post("/console/requests/{request_id}/transfer-act/received")
+def receive_transfer_act(
+    ctx: Ctx,
+    request_id: int,
+    user: Annotated[Principal, Depends(require("receive_transfer_act"))],
+    csrf_token: Annotated[str, Form(max_length=100)],
+) -> Response:
+    check_csrf(user, csrf_token)
+    return _act(
+        f"/console/requests/{request_id}",
+        lambda: ctx.workflow.receive_transfer_act(user.actor, request_id),
     )
 
 
