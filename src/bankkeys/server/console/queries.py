@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from bankkeys.bank.payments_store import PaymentRight, PaymentSettings, SigningRight
 from bankkeys.bank.store.models import (
     Approval,
     AuditEvent,
@@ -154,4 +155,25 @@ def audit_page(session: Session, before: int | None, limit: int = 100) -> list[A
 def approvals_of(session: Session, request_id: int) -> list[Approval]:
     return list(
         session.execute(select(Approval).where(Approval.request_id == request_id)).scalars().all()
+    )
+
+
+@dataclass(frozen=True)
+class PaymentRightRow:
+    """A signer's right on payment documents as the payment desk applies it."""
+
+    right: SigningRight
+    assigned: bool  # False: no row, the desk's default (the first signature) applies
+    updated_at: datetime | None
+    signatures_required: int  # of the signer's organization: 1 or 2
+
+
+def payment_right_of(session: Session, signer: Signer) -> PaymentRightRow:
+    row = session.get(PaymentRight, signer.id)
+    settings = session.get(PaymentSettings, signer.organization_id)
+    return PaymentRightRow(
+        right=SigningRight(row.signing_right) if row else SigningRight.FIRST,
+        assigned=row is not None,
+        updated_at=row.updated_at if row else None,
+        signatures_required=settings.signatures_required if settings else 1,
     )

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bankkeys.bank.ca import RevocationReason
 from bankkeys.bank.errors import BankError
+from bankkeys.bank.payments import RIGHT_TEXT, PaymentDesk, SigningRight
 from bankkeys.bank.policy import RenewalPathName
 from bankkeys.bank.store.models import Certificate, RekeyRequest, Signer
 from bankkeys.bank.workflow import (
@@ -62,6 +63,8 @@ PAGES: dict[str, frozenset[Role]] = {
     "approve": frozenset({OP, SO}),
     "reject": frozenset({OP, SO}),
     "revoke": frozenset({OP, SO}),
+    # The payment desk lets any bank staff set rights; here, those who work the signer's page.
+    "payment_right": frozenset({OP, SO}),
     "search": frozenset({OP, SO}),
     "signer": frozenset({OP, SO}),
     "expiring": frozenset({OP, SO}),
@@ -463,6 +466,7 @@ def signer_page(
         certificates = queries.certificates_of(session, signer_id)
         requests = queries.requests_of(session, signer_id)
         org = signer.organization
+        payment_right = queries.payment_right_of(session, signer)
     return render(
         request,
         "signer.html",
@@ -475,7 +479,32 @@ def signer_page(
         error=error,
         reasons=REVOCATION_TEXT,
         can_revoke=user.role in PAGES["revoke"],
+        payment_right=payment_right,
+        rights=RIGHT_TEXT,
+        can_set_right=user.role in PAGES["payment_right"],
         now=ctx.clock(),
+    )
+
+
+@router.post("/console/signers/{signer_id}/payment-right")
+def set_payment_right(
+    ctx: Ctx,
+    signer_id: int,
+    user: Annotated[Principal, Depends(require("payment_right"))],
+    csrf_token: Annotated[str, Form(max_length=100)],
+    right: Annotated[str, Form(max_length=20)],
+) -> Response:
+    """Право первой / второй подписи: the payment desk authorises and audits the change."""
+    check_csrf(user, csrf_token)
+    page = f"/console/signers/{signer_id}"
+    try:
+        chosen = SigningRight(right)
+    except ValueError:
+        from urllib.parse import quote
+
+        return redirect(f"{page}?error={quote('Неизвестное право подписи')}")
+    return _act(
+        page, lambda: PaymentDesk(ctx.workflow).set_signing_right(user.actor, signer_id, chosen)
     )
 
 
