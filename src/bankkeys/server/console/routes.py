@@ -43,7 +43,7 @@ from bankkeys.bank.workflow import (
 from bankkeys.server import documents, views
 from bankkeys.server.accounts import provision_account
 from bankkeys.server.auth import AuthError, Principal, SessionKind
-from bankkeys.server.console import queries
+from bankkeys.server.console import queries, reenrol
 from bankkeys.server.context import ServerContext
 from bankkeys.server.errors import ApiError
 from bankkeys.server.store.models import Account
@@ -70,6 +70,7 @@ PAGES: dict[str, frozenset[Role]] = {
     "expiring": frozenset({OP, SO}),
     "audit": frozenset({SO, ADMIN}),
     "accounts": frozenset({ADMIN}),
+    "reset_totp": frozenset({ADMIN}),
     "clients": frozenset({OP, ADMIN}),
 }
 STATE_TEXT = {
@@ -579,10 +580,78 @@ def accounts_page(
     ctx: Ctx,
     user: Annotated[Principal, Depends(require("accounts"))],
 ) -> HTMLResponse:
-    with ctx.db.transaction() as session:
+    return render(
+        request, "accounts.html", user, accounts=_accounts(ctx), created=None, reset=None, error=""
+    )
+
+
+def _accounts(ctx: ServerContext) -> list[Account]:
+    with ctx.db.reading() as session:
         rows = session.execute(select(Account).order_by(Account.role, Account.login)).scalars()
         accounts = list(rows)
-    return render(request, "accounts.html", user, accounts=accounts, created=None, error="")
+        session.expunge_all()  # the reading unit's rollback would expire them for the template
+    return accounts
+
+
+def _reset_page(
+    request: Request,
+    ctx: ServerContext,
+    user: Principal,
+    account_id: int,
+    status_code: int = 200,
+    error: str = "",
+) -> HTMLResponse:
+    with ctx.db.reading() as session:
+        account = session.get(Account, account_id)
+        session.expunge_all()
+    if account is None:
+        return render(request, "error.html", user, 404, message="Учётная запись не найдена")
+    return render(request, "reset_totp.html", user, status_code, account=account, error=error)
+
+
+@router.get("/console/accounts/{account_id}/reset-totp")
+def reset_totp_page(
+    request: Request,
+    ctx: Ctx,
+    account_id: int,
+    user: Annotated[Principal, Depends(require("reset_totp"))],
+) -> HTMLResponse:
+    """The confirmation: what re-enrolment does, before it is done."""
+    return _reset_page(request, ctx, user, account_id)
+
+
+@router.post("/console/accounts/{account_id}/reset-totp")
+def reset_totp(
+    request: Request,
+    ctx: Ctx,
+    account_id: int,
+    user: Annotated[Principal, Depends(require("reset_totp"))],
+    csrf_token: Annotated[str, Form(max_length=100)],
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> HTMLResponse:
+    """«Выдать новый секрет TOTP» (a lost phone): the new secret is shown once, stored sealed."""
+    check_csrf(user, csrf_token)
+    if confirm != "yes":
+        return _reset_page(
+            request, ctx, user, account_id, 422, "Подтвердите, что личность владельца проверена"
+        )
+    keys = ctx.auth.totp_keys
+    if keys is None:
+        return _reset_page(
+            request, ctx, user, account_id, 503, "Ключ секретов TOTP не загружен сервером"
+        )
+    try:
+        secret = reenrol.reset_totp(ctx.db, keys, user.actor, account_id, ctx.clock())
+    except BankError as exc:
+        return _reset_page(request, ctx, user, account_id, 422, str(exc))
+    accounts = _accounts(ctx)
+    login = next(a.login for a in accounts if a.id == account_id)
+    reset = {"login": login, "totp_secret": secret, "uri": reenrol.otpauth_uri(login, secret)}
+    response = render(
+        request, "accounts.html", user, accounts=accounts, created=None, reset=reset, error=""
+    )
+    response.headers["Cache-Control"] = "no-store"  # the secret must not stay in a cache
+    return response
 
 
 @router.post("/console/accounts")
@@ -608,17 +677,14 @@ def create_account(
             if isinstance(exc, IntegrityError)
             else str(exc)
         )
-    with ctx.db.transaction() as session:
-        accounts = list(
-            session.execute(select(Account).order_by(Account.role, Account.login)).scalars()
-        )
     return render(
         request,
         "accounts.html",
         user,
         200 if created else 422,
-        accounts=accounts,
+        accounts=_accounts(ctx),
         created=created,
+        reset=None,
         error=error,
     )
 
