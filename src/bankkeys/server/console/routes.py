@@ -677,7 +677,7 @@ def create_account(
             if isinstance(exc, IntegrityError)
             else str(exc)
         )
-    return render(
+    response = render(
         request,
         "accounts.html",
         user,
@@ -687,6 +687,9 @@ def create_account(
         reset=None,
         error=error,
     )
+    if created:
+        response.headers["Cache-Control"] = "no-store"  # the password and secret, shown once
+    return response
 
 
 # --- the signer's page (the e-mail's link) -----------------------------------------------------
