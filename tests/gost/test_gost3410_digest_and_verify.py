@@ -160,3 +160,34 @@ def test_digest_and_verify_unknown_curve() -> None:
     with pytest.raises(UnknownParameterSet):
         _ec.digest_and_verify(_ec.CURVE_COUNT, b"", b"", b"", b"")
     assert engine_id(get_curve("tc26-512-B")) < _ec.CURVE_COUNT
+
+
+def test_digest_and_verify_many_answers_as_one_by_one() -> None:
+    rng = random.Random(7)
+    jobs = []
+    for name in CURVES:
+        curve = get_curve(name)
+        jobs += [
+            (curve, pub, msg, sig, content, False)
+            for _, pub, msg, sig, content in _cases(curve, rng)
+        ]
+    rng.shuffle(jobs)
+    expected = [
+        gost3410.digest_and_verify(c, pub, msg, sig, content, key_checked=checked)
+        for c, pub, msg, sig, content, checked in jobs
+    ]
+    assert gost3410.digest_and_verify_many(jobs) == expected
+    assert sum(valid for _, valid in expected) == 4 * len(CURVES)  # the good cases, and only they
+    assert gost3410.digest_and_verify_many([]) == []
+
+
+def test_digest_and_verify_many_refuses_malformed_jobs() -> None:
+    curve = get_curve("tc26-256-A")
+    good = (engine_id(curve), b"", b"", b"", b"")
+    with pytest.raises(TypeError):
+        _ec.digest_and_verify_many([good, [engine_id(curve), b"", b"", b"", b""]])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        _ec.digest_and_verify_many([good, (engine_id(curve), "text", b"", b"", b"")])  # type: ignore[list-item]
+    with pytest.raises(UnknownParameterSet):
+        _ec.digest_and_verify_many([good, (_ec.CURVE_COUNT, b"", b"", b"", b"")])
+    assert _ec.digest_and_verify_many([good]) == [(_streebog_reference("streebog256", b""), False)]

@@ -3,6 +3,7 @@
 Curve ids are those of ``ec.h``; use :mod:`bankkeys.gost.gost3410` rather than this module.
 """
 
+from collections.abc import Sequence
 from typing import Final
 
 from typing_extensions import Buffer
@@ -28,4 +29,11 @@ def digest_and_verify(
     key_checked: bool = False,
     /,
 ) -> tuple[bytes, bool]: ...
+def digest_and_verify_many(
+    jobs: Sequence[
+        tuple[int, Buffer, Buffer, Buffer, Buffer]
+        | tuple[int, Buffer, Buffer, Buffer, Buffer, bool]
+    ],
+    /,
+) -> list[tuple[bytes, bool]]: ...
 def inverse(curve: int, mod_q: bool, variable_time: bool, a: Buffer, /) -> bytes: ...  # test hook

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import hmac
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +30,13 @@ from bankkeys.pki.algorithms import (
     digest,
 )
 from bankkeys.pki.certificates import Certificate, load_der, names_match, parse_certificate
-from bankkeys.pki.errors import InvalidInput, ParseError, SignatureInvalid, UnsupportedAlgorithm
+from bankkeys.pki.errors import (
+    InvalidInput,
+    ParseError,
+    PkiError,
+    SignatureInvalid,
+    UnsupportedAlgorithm,
+)
 from bankkeys.pki.keys import pem_encode
 from bankkeys.pki.signer import Signer
 from bankkeys.pki.verify import verify_with_key
@@ -239,6 +245,48 @@ def verify_cms(
     raise SignatureInvalid("подпись CMS: среди подписантов нет владельца данного сертификата")
 
 
+def verify_cms_many(
+    items: Sequence[tuple[bytes | str, Certificate, bytes | None]],
+) -> list[VerifiedSignature | PkiError]:
+    """:func:`verify_cms` for each ``(data, certificate, content)``, in order: each answer is
+    its VerifiedSignature or the PkiError verify_cms raises for it (any other exception is
+    raised). The GOST signatures the C reader takes are hashed and verified in one C call, the
+    GIL released once for all of them: a thread checking a batch does not wait for the GIL
+    after every signature while other threads run Python."""
+    answers: list[VerifiedSignature | PkiError | None] = [None] * len(items)
+    gost: list[tuple[int, _FastCheck, Curve]] = []
+    for index, (data, certificate, content) in enumerate(items):
+        try:
+            der = _der_bytes(data)
+            fields = _fast_fields(der)
+            if fields is None:
+                answers[index] = verify_cms(der, certificate, content)
+                continue
+            check = _prepare_fast(der, fields, certificate, content)
+            if check.curve is None:
+                answers[index] = _finish_fast(check, digest(check.digest_name, check.body), False)
+            else:
+                gost.append((index, check, check.curve))
+        except PkiError as exc:
+            answers[index] = exc
+    verdicts = gost3410.digest_and_verify_many(
+        [
+            (curve, c.certificate.public_key, c.signed_attrs, c.signature, c.body, True)
+            for _, c, curve in gost
+        ]
+    )
+    for (index, check, _), (content_digest, valid) in zip(gost, verdicts, strict=True):
+        try:
+            answers[index] = _finish_fast(check, content_digest, valid)
+        except PkiError as exc:
+            answers[index] = exc
+    done: list[VerifiedSignature | PkiError] = []
+    for answer in answers:
+        assert answer is not None  # every item answered above
+        done.append(answer)
+    return done
+
+
 _WHAT = "подпись CMS"
 
 
@@ -248,15 +296,52 @@ def _fast_fields(der: bytes) -> tuple[int, ...] | None:
     return _der.cms_signer(der)
 
 
+@dataclass(frozen=True, slots=True)
+class _FastCheck:
+    """A signature the C reader located, checked up to its cryptography (see _prepare_fast)."""
+
+    der: bytes
+    fields: tuple[int, ...]
+    certificate: Certificate
+    body: bytes
+    content_type: str
+    digest_oid: str
+    signature_oid: str
+    digest_name: str
+    signed_attrs: bytes
+    signature: bytes
+    curve: Curve | None  # GOST: hash and verify in C (digest_and_verify)
+
+
 def _verify_fast(
     der: bytes, fields: tuple[int, ...], certificate: Certificate, content: bytes | None
 ) -> VerifiedSignature:
     """:func:`verify_cms` on fields the C reader located: every structural check the Python
     reader makes has passed there, so only the checks of meaning are left, made here in the
     Python reader's order with its words."""
+    check = _prepare_fast(der, fields, certificate, content)
+    if check.curve is None:
+        return _finish_fast(check, digest(check.digest_name, check.body), False)
+    # GOST: the content's digest and the signature over the attributes in one C call, with the
+    # GIL released once; _finish_fast reads the answers in the usual order.
+    content_digest, valid = gost3410.digest_and_verify(
+        check.curve,
+        certificate.public_key,
+        check.signed_attrs,
+        check.signature,
+        check.body,
+        key_checked=True,
+    )
+    return _finish_fast(check, content_digest, valid)
+
+
+def _prepare_fast(
+    der: bytes, fields: tuple[int, ...], certificate: Certificate, content: bytes | None
+) -> _FastCheck:
+    """The checks that come before the content's digest and the signature. (The contentType
+    attribute is checked here, before the digest is computed: nothing in between refuses.)"""
     (ct0, ct1, has_attached, at0, at1, key_id, sid0, sid1, serial0, serial1, dg0, dg1, so0, so1,
-     sg0, sg1, attrs0, attrs1, act0, act1, md0, md1, time_tag, time_start, time0, time1,
-     has_ess, has_ess_oid, eo0, eo1, eh0, eh1) = fields  # fmt: skip
+     sg0, sg1, attrs0, attrs1, act0, act1, *_) = fields  # fmt: skip
     dotted = der_read.dotted
     content_type = dotted(der[ct0:ct1], _WHAT)
     attached = der[at0:at1] if has_attached else None
@@ -282,38 +367,38 @@ def _verify_fast(
         key_alg = check_key_spec(certificate.key_spec)
     if digest_alg.digest_oid != key_alg.digest_oid:
         raise SignatureInvalid(f"подпись CMS: хэш {digest_oid} не подходит для ключа подписанта")
-    signed_attrs = _asn1.set_of_der(der[attrs0:attrs1])
-    curve = _gost_curve(certificate, key_alg.digest_name)
-    valid = False
-    if curve is not None:
-        # GOST: the content's digest and the signature over the attributes in one C call,
-        # with the GIL released once; the checks below still read in the usual order.
-        content_digest, valid = gost3410.digest_and_verify(
-            curve, certificate.public_key, signed_attrs, der[sg0:sg1], body, key_checked=True
-        )
-    else:
-        content_digest = digest(key_alg.digest_name, body)
     if dotted(der[act0:act1], _WHAT) != content_type:
         raise SignatureInvalid("подпись CMS: атрибут contentType не совпадает с содержимым")
+    return _FastCheck(der, fields, certificate, body, content_type, digest_oid, signature_oid,
+                      key_alg.digest_name, _asn1.set_of_der(der[attrs0:attrs1]), der[sg0:sg1],
+                      _gost_curve(certificate, key_alg.digest_name))  # fmt: skip
+
+
+def _finish_fast(check: _FastCheck, content_digest: bytes, valid: bool) -> VerifiedSignature:
+    """The checks from the content's digest on. ``valid``: the GOST signature's verdict (a
+    signer of another family is verified here)."""
+    der, certificate = check.der, check.certificate
+    (md0, md1, time_tag, time_start, time0, time1, has_ess, has_ess_oid, eo0, eo1, eh0,
+     eh1) = check.fields[20:]  # fmt: skip
     if not hmac.compare_digest(der[md0:md1], content_digest):
         raise SignatureInvalid("подпись CMS: хэш содержимого не совпадает (messageDigest)")
     with _asn1.guarded(_WHAT):
-        if curve is None:
+        if check.curve is None:
             verify_with_key(
                 certificate.key_spec,
                 certificate.public_key,
-                signed_attrs,
-                der[sg0:sg1],
-                signature_oid,
+                check.signed_attrs,
+                check.signature,
+                check.signature_oid,
                 key_checked=True,
             )
         else:
-            _same_family(certificate.key_spec.family, signature_oid)
+            _same_family(certificate.key_spec.family, check.signature_oid)
             if not valid:
                 raise SignatureInvalid(_GOST_INVALID)
     checked = False
     if has_ess:
-        oid = dotted(der[eo0:eo1], _WHAT) if has_ess_oid else _SHA256
+        oid = der_read.dotted(der[eo0:eo1], _WHAT) if has_ess_oid else _SHA256
         with _asn1.guarded(_WHAT):
             expected = _certificate_hash(by_digest_oid(oid).digest_name, certificate.der)
         if not hmac.compare_digest(der[eh0:eh1], expected):
@@ -324,8 +409,9 @@ def _verify_fast(
     signing_time = (
         _time(der, der_read.Tlv((time_tag, time_start, time0, time1))) if time_tag else None
     )
-    return VerifiedSignature(certificate, body, content_type, signing_time, digest_oid,
-                             signature_oid, content_digest, True, checked)  # fmt: skip
+    return VerifiedSignature(certificate, check.body, check.content_type, signing_time,
+                             check.digest_oid, check.signature_oid, content_digest, True,
+                             checked)  # fmt: skip
 
 
 def _gost_curve(certificate: Certificate, digest_name: str) -> Curve | None:
@@ -585,4 +671,5 @@ __all__ = [
     "parse_cms",
     "sign_cms",
     "verify_cms",
+    "verify_cms_many",
 ]

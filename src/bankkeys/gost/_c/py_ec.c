@@ -209,6 +209,28 @@ static PyObject *py_verify(PyObject *self, PyObject *args) {
  * are the curve's Streebog (256 or 512 bits). A signature that does not verify, for whatever
  * reason (lengths, key, the equation), is False, never an exception: the caller decides what
  * to say, and in what order beside the digest. */
+
+/* The work of one such check, without the GIL: buffers pinned by the caller; n = ec_size. */
+static ec_status digest_and_verify_one(int curve, Py_ssize_t n, const Py_buffer *pub,
+                                       const Py_buffer *message, const Py_buffer *sig,
+                                       const Py_buffer *content, int key_checked,
+                                       uint8_t content_digest[STREEBOG512_DIGEST_SIZE]) {
+    uint8_t digest[STREEBOG512_DIGEST_SIZE];
+    streebog((unsigned)n * 8, content->buf, (size_t)content->len, content_digest);
+    if (pub->len != 2 * n || sig->len != 2 * n) return EC_ERR_SIGNATURE;
+    streebog((unsigned)n * 8, message->buf, (size_t)message->len, digest);
+    return ec_verify_key_checked(curve, pub->buf, digest, sig->buf, key_checked);
+}
+
+/* (content digest, valid), or NULL with the exception of a status that is no verdict. */
+static PyObject *verdict(ec_status st, const uint8_t *content_digest, Py_ssize_t n) {
+    if (st == EC_OK || st == EC_ERR_SIGNATURE || st == EC_ERR_PUBLIC)
+        return Py_BuildValue("(y#O)", (const char *)content_digest, n,
+                             st == EC_OK ? Py_True : Py_False);
+    raise_status(st);
+    return NULL;
+}
+
 static PyObject *py_digest_and_verify(PyObject *self, PyObject *args) {
     (void)self;
     int curve, key_checked = 0;
@@ -219,27 +241,85 @@ static PyObject *py_digest_and_verify(PyObject *self, PyObject *args) {
     PyObject *out = NULL;
     Py_ssize_t n = size_of(curve);
     if (n >= 0) {
-        uint8_t content_digest[STREEBOG512_DIGEST_SIZE], digest[STREEBOG512_DIGEST_SIZE];
-        int sized = pub.len == 2 * n && sig.len == 2 * n;
-        ec_status st = EC_ERR_SIGNATURE;
-        Py_BEGIN_ALLOW_THREADS streebog((unsigned)n * 8, content.buf, (size_t)content.len,
-                                        content_digest);
-        if (sized) {
-            streebog((unsigned)n * 8, message.buf, (size_t)message.len, digest);
-            st = ec_verify_key_checked(curve, pub.buf, digest, sig.buf, key_checked);
-        }
+        uint8_t content_digest[STREEBOG512_DIGEST_SIZE];
+        ec_status st;
+        Py_BEGIN_ALLOW_THREADS st = digest_and_verify_one(curve, n, &pub, &message, &sig, &content,
+                                                          key_checked, content_digest);
         Py_END_ALLOW_THREADS;
-        if (st == EC_OK || st == EC_ERR_SIGNATURE || st == EC_ERR_PUBLIC) {
-            out = Py_BuildValue("(y#O)", (const char *)content_digest, n,
-                                st == EC_OK ? Py_True : Py_False);
-        } else {
-            raise_status(st);
-        }
+        out = verdict(st, content_digest, n);
     }
     PyBuffer_Release(&pub);
     PyBuffer_Release(&message);
     PyBuffer_Release(&sig);
     PyBuffer_Release(&content);
+    return out;
+}
+
+typedef struct {
+    int curve, key_checked, held;
+    Py_ssize_t n;
+    Py_buffer pub, message, sig, content;
+    ec_status st;
+    uint8_t content_digest[STREEBOG512_DIGEST_SIZE];
+} check_job;
+
+/* digest_and_verify over a sequence of argument tuples, the GIL released once for all of them:
+ * a thread checking a batch takes the GIL back once, not once per signature (each time it may
+ * wait for another thread's whole switch interval). */
+static PyObject *py_digest_and_verify_many(PyObject *self, PyObject *arg) {
+    (void)self;
+    PyObject *seq = PySequence_Fast(arg, "digest_and_verify_many takes a sequence of tuples");
+    if (seq == NULL) return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    check_job *jobs = PyMem_Calloc(count > 0 ? (size_t)count : 1, sizeof *jobs);
+    PyObject *out = NULL;
+    if (jobs == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        check_job *j = &jobs[i];
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyTuple_Check(item)) {
+            PyErr_Format(PyExc_TypeError, "digest_and_verify_many: item %zd is not a tuple", i);
+            goto done;
+        }
+        if (!PyArg_ParseTuple(item, "iy*y*y*y*|p:digest_and_verify_many", &j->curve, &j->pub,
+                              &j->message, &j->sig, &j->content, &j->key_checked))
+            goto done;
+        j->held = 1;
+        j->n = size_of(j->curve);
+        if (j->n < 0) goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS for (Py_ssize_t i = 0; i < count; i++) {
+        check_job *j = &jobs[i];
+        j->st = digest_and_verify_one(j->curve, j->n, &j->pub, &j->message, &j->sig, &j->content,
+                                      j->key_checked, j->content_digest);
+    }
+    Py_END_ALLOW_THREADS;
+    PyObject *list = PyList_New(count);
+    if (list == NULL) goto done;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *one = verdict(jobs[i].st, jobs[i].content_digest, jobs[i].n);
+        if (one == NULL) {
+            Py_DECREF(list);
+            goto done;
+        }
+        PyList_SET_ITEM(list, i, one);
+    }
+    out = list;
+done:
+    if (jobs != NULL) {
+        for (Py_ssize_t i = 0; i < count; i++) {
+            if (!jobs[i].held) continue;
+            PyBuffer_Release(&jobs[i].pub);
+            PyBuffer_Release(&jobs[i].message);
+            PyBuffer_Release(&jobs[i].sig);
+            PyBuffer_Release(&jobs[i].content);
+        }
+        PyMem_Free(jobs);
+    }
+    Py_DECREF(seq);
     return out;
 }
 
@@ -276,6 +356,9 @@ static PyMethodDef METHODS[] = {
     {"digest_and_verify", py_digest_and_verify, METH_VARARGS,
      "digest_and_verify(curve, X||Y, message, s||r, content, key_checked=False) -> "
      "(Streebog(content), whether s||r verifies over Streebog(message))"},
+    {"digest_and_verify_many", py_digest_and_verify_many, METH_O,
+     "digest_and_verify_many([(curve, X||Y, message, s||r, content[, key_checked]), ...]) -> "
+     "[(digest, valid), ...]; the GIL released once for all"},
     {"inverse", py_inverse, METH_VARARGS,
      "inverse(curve, mod_q, variable_time, a) -> a^-1 mod p or q (LE each); test hook"},
     {NULL, NULL, 0, NULL},
