@@ -75,6 +75,7 @@ def test_console_transfer_act_shown_and_original_registered_once(server: Running
     code, output = _cli_receive(server, rid)
     assert code == 1 and "Получен новый сертификат" in output
 
+    early_queue = operator.http.get("/console/").text
     with server.as_user("accountant") as c:
         done = c.post(
             f"/api/v1/requests/{rid}/confirm-installation",
@@ -82,6 +83,12 @@ def test_console_transfer_act_shown_and_original_registered_once(server: Running
         )
         assert done.status_code == 200, done.text
         client_pdf = c.get(f"/api/v1/requests/{rid}/documents/transfer_act.pdf").content
+
+    assert 'id="awaiting-transfer-act"' not in early_queue
+    queue = operator.http.get("/console/").text
+    assert 'id="awaiting-transfer-act"' in queue
+    assert f'href="{page_url}"' in queue.split('id="awaiting-transfer-act"')[1]
+    assert f"{MODEL}, № {SERIAL}" in queue
 
     page = operator.http.get(page_url).text
     assert "Акт приема-передачи сертификата ключа проверки ЭП" in page
@@ -112,6 +119,7 @@ def test_console_transfer_act_shown_and_original_registered_once(server: Running
     assert re.search(r'id="transfer-act-original">получен [^<]*\(operator\)<', page)
     assert 'id="receive-transfer-act"' not in page
     assert "принять оригинал акта приема-передачи" in page  # the request's history
+    assert 'id="awaiting-transfer-act"' not in operator.http.get("/console/").text
 
     again = operator.post(f"{page_url}/transfer-act/received")
     assert "уже получен банком" in _error_after(operator, again)

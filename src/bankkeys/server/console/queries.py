@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from bankkeys.bank.payments_store import PaymentRight, PaymentSettings, SigningRight
@@ -16,10 +16,11 @@ from bankkeys.bank.store.models import (
     AuditEvent,
     Certificate,
     Organization,
+    PrintedDocument,
     RekeyRequest,
     Signer,
 )
-from bankkeys.bank.workflow import RequestState
+from bankkeys.bank.workflow import DocumentKind, RequestState
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,34 @@ def queue(session: Session, states: tuple[RequestState, ...], limit: int = 200) 
         .limit(limit)
     ).all()
     return [QueueRow(r, s, o, int(n)) for r, s, o, n in rows]
+
+
+def awaiting_transfer_act(
+    session: Session, now: datetime, days: int = 365, limit: int = 200
+) -> list[QueueRow]:
+    """Installed on a named token (seed 003) and the signed original of the «Акт приема-передачи»
+    not yet with the bank. Requests accepted within ``days`` only: the range stays on the
+    (state, accepted_at) index instead of every installation in the bank's history."""
+    received = exists().where(
+        PrintedDocument.request_id == RekeyRequest.id,
+        PrintedDocument.kind == str(DocumentKind.TRANSFER_ACT),
+        PrintedDocument.received_at.is_not(None),
+    )
+    rows = session.execute(
+        select(RekeyRequest, Signer, Organization)
+        .join(Signer, Signer.id == RekeyRequest.signer_id)
+        .join(Organization, Organization.id == Signer.organization_id)
+        .where(
+            RekeyRequest.state == str(RequestState.INSTALLED),
+            RekeyRequest.accepted_at >= now - timedelta(days=days),
+            RekeyRequest.token_model.is_not(None),
+            RekeyRequest.token_serial.is_not(None),
+            ~received,
+        )
+        .order_by(RekeyRequest.accepted_at, RekeyRequest.id)
+        .limit(limit)
+    ).all()
+    return [QueueRow(r, s, o, 0) for r, s, o in rows]
 
 
 @dataclass(frozen=True)

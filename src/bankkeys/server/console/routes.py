@@ -288,6 +288,7 @@ def queue_page(
         waiting = queries.queue(session, (RequestState.ACCEPTED,))
         to_approve = queries.queue(session, (RequestState.DOCUMENTS_RECEIVED,))
         approved = queries.queue(session, (RequestState.APPROVED,))
+        transfer_acts = queries.awaiting_transfer_act(session, ctx.clock())
     return render(
         request,
         "queue.html",
@@ -295,6 +296,7 @@ def queue_page(
         waiting=waiting,
         to_approve=to_approve,
         approved=approved,
+        transfer_acts=transfer_acts,
         four_eyes=ctx.workflow.policy.four_eyes,
     )
 
