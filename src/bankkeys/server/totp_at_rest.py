@@ -229,7 +229,6 @@ def reset_secrets(
     """Re-enrol: a new secret for each of ``logins`` (None: every account), sealed under the
     current key, its sessions ended (the old device may be in other hands). Returns the new base32
     secrets, to be shown once. An unknown login changes nothing."""
-    issued: dict[str, str] = {}
     with db.transaction() as session:
         query = select(Account).with_for_update()
         if logins is not None:
@@ -238,21 +237,49 @@ def reset_secrets(
         unknown = sorted(set(logins or ()) - {a.login for a in accounts})
         if unknown:
             raise TotpSecretsError(f"нет учётных записей: {', '.join(unknown)}")
-        for account in accounts:
-            secret = pyotp.random_base32()
-            account.totp_secret = seal_secret(keys, account.login, secret)
-            account.last_totp_step = 0
-            issued[account.login] = secret
-        session.execute(
-            update(SessionRecord)
-            .where(
-                SessionRecord.account_id.in_([a.id for a in accounts]),
-                SessionRecord.revoked_at.is_(None),
-            )
-            .values(revoked_at=now)
-        )
-        _audit(session, "totp-secrets-reset", at=now, logins=sorted(issued), key_id=keys.current_id)
+        issued = reenrol(session, keys, accounts, now, actor=f"os:{_system_account()}")
     log.warning("totp secrets re-enrolled", extra={"fields": {"accounts": sorted(issued)}})
+    return issued
+
+
+RESET_ACTION: Final = "totp-secrets-reset"
+
+
+def reenrol(
+    session: Session,
+    keys: KeyRing,
+    accounts: Sequence[Account],
+    now: datetime,
+    *,
+    actor: str,
+    role: str = "administrator",
+) -> dict[str, str]:
+    """The re-enrolment itself, in the caller's transaction on accounts it has locked: a new
+    secret each, sealed under the current key, their open sessions ended, and one
+    ``totp-secrets-reset`` event naming ``actor`` (the logins and the key id, never a secret).
+    Returns the new base32 secrets, to be shown once."""
+    issued: dict[str, str] = {}
+    for account in accounts:
+        secret = pyotp.random_base32()
+        account.totp_secret = seal_secret(keys, account.login, secret)
+        account.last_totp_step = 0
+        issued[account.login] = secret
+    session.execute(
+        update(SessionRecord)
+        .where(
+            SessionRecord.account_id.in_([a.id for a in accounts]),
+            SessionRecord.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    audit.append(
+        session,
+        at=now,
+        actor=actor,
+        role=role,
+        action=RESET_ACTION,
+        details={"logins": sorted(issued), "key_id": keys.current_id},
+    )
     return issued
 
 

@@ -1,7 +1,7 @@
 """Re-enrolling one account's second factor from the console («Учётные записи», administrators).
 
-The step is ``bankkeys server reset-totp --login`` (:func:`bankkeys.server.totp_at_rest.
-reset_secrets`) with one difference: that command runs on the server's machine and names the
+The step is ``bankkeys server reset-totp --login`` (both call :func:`bankkeys.server.totp_at_rest.
+reenrol`) with one difference: that command runs on the server's machine and names the
 system account in the audit log, while here a signed-in administrator acts, so the event
 ``totp-secrets-reset`` (the same details: the logins and the key id, never a secret) names their
 login. The new secret is sealed under the current key; the account's open sessions end, since
@@ -13,18 +13,14 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import quote
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from bankkeys.bank import audit
 from bankkeys.bank.errors import NotAllowed, NotFound
 from bankkeys.bank.store.db import Database
 from bankkeys.bank.workflow import Actor, Role
-from bankkeys.server.auth import new_totp_secret
 from bankkeys.server.secrets_at_rest import KeyRing
-from bankkeys.server.store.models import Account, SessionRecord
-from bankkeys.server.totp_at_rest import seal_secret
-
-RESET_ACTION = "totp-secrets-reset"  # the CLI's event (bankkeys.server.totp_at_rest)
+from bankkeys.server.store.models import Account
+from bankkeys.server.totp_at_rest import reenrol
 
 
 def otpauth_uri(login: str, secret: str) -> str:
@@ -48,20 +44,5 @@ def reset_totp(db: Database, keys: KeyRing, actor: Actor, account_id: int, now: 
                 "Свой секрет одноразовых кодов через консоль не перевыпустить: это делает другой "
                 "администратор или команда «bankkeys server reset-totp --login» на сервере"
             )
-        secret = new_totp_secret()
-        account.totp_secret = seal_secret(keys, account.login, secret)
-        account.last_totp_step = 0
-        session.execute(
-            update(SessionRecord)
-            .where(SessionRecord.account_id == account.id, SessionRecord.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        audit.append(
-            session,
-            at=now,
-            actor=actor.login,
-            role=actor.role,
-            action=RESET_ACTION,
-            details={"logins": [account.login], "key_id": keys.current_id},
-        )
-    return secret
+        issued = reenrol(session, keys, [account], now, actor=actor.login, role=actor.role)
+    return issued[account.login]
