@@ -32,6 +32,7 @@ batch, however many documents it holds.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -213,6 +214,7 @@ class _CertificateCache:
 
 
 _CERTIFICATES = _CertificateCache()
+_SQLITE_WRITER = threading.Lock()  # see PaymentDesk._decide
 _POOL_LOCK = threading.Lock()
 _POOL: ThreadPoolExecutor | None = None
 
@@ -469,15 +471,21 @@ class PaymentDesk:
         """The batch's decisions in one transaction straight on the driver (Core statements
         only: the session's bookkeeping cost more than the statements). The first payment
         under a new key set retires the old certificate through the workflow's ORM code: that
-        rare batch is decided again in a session, from the start."""
+        rare batch is decided again in a session, from the start.
+
+        On SQLite the batches of one process take turns on a lock of their own: the database
+        lets one writer in at a time anyway, and a writer that finds it taken sleeps in SQLite's
+        busy handler for 1, 2, 5, 10… ms whatever the holder needs, where the lock hands over
+        the moment the holder commits."""
         wf = self.workflow
-        try:
-            with wf.db.driver_transaction(before_commit=audit.write_pending) as unit:
-                return self._decide_in(unit, signer_id, actor, pending, now)
-        except _NeedsSession:
-            pass
-        with wf.db.transaction() as session:
-            return self._decide_in(session, signer_id, actor, pending, now)
+        with _SQLITE_WRITER if wf.db.dialect == "sqlite" else contextlib.nullcontext():
+            try:
+                with wf.db.driver_transaction(before_commit=audit.write_pending) as unit:
+                    return self._decide_in(unit, signer_id, actor, pending, now)
+            except _NeedsSession:
+                pass
+            with wf.db.transaction() as session:
+                return self._decide_in(session, signer_id, actor, pending, now)
 
     def _decide_in(
         self, unit: Unit, signer_id: int, actor: Actor, pending: list[_Pending], now: datetime
