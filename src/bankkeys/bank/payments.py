@@ -26,8 +26,10 @@ transaction as the acceptance.
 
 Speed: certificates are read from the database once per batch and parsed once per process
 (cached by the Streebog-256 fingerprint of their DER); signatures verify in a thread pool
-outside any transaction; the decisions take one transaction with a fixed number of queries per
-batch, however many documents it holds.
+outside any transaction, each thread's share hashed and verified in one C call without the GIL
+(:func:`bankkeys.pki.cms.verify_cms_many`); the decisions take one transaction straight on the
+driver (:meth:`~bankkeys.bank.store.db.Database.driver_transaction`) with a fixed number of
+queries per batch, however many documents it holds.
 """
 
 from __future__ import annotations
