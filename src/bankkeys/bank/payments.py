@@ -64,7 +64,7 @@ from bankkeys.bank.payments_store import (
 from bankkeys.bank.store.driver import Unit
 from bankkeys.bank.store.models import Certificate, Organization, RekeyRequest, Signer
 from bankkeys.bank.workflow import Actor, RequestState, Role, Workflow, retire_superseded
-from bankkeys.gost.streebog import OID_STREEBOG256, streebog256
+from bankkeys.gost.streebog import OID_STREEBOG256, streebog256, streebog256_many
 from bankkeys.payments import (
     DocumentStatus,
     ExportEntry,
@@ -231,18 +231,24 @@ def _pool() -> ThreadPoolExecutor:
         return _POOL
 
 
-def _verify_chunk(
-    jobs: Sequence[tuple[_Pending, ParsedCertificate]],
-) -> list[VerifiedSignature | str]:
-    """One thread's share: the curve arithmetic of all of it in one C call without the GIL."""
+_Checked = tuple[VerifiedSignature | str, str]  # the verdict, and the Streebog-256 of the CMS
+
+
+def _verify_chunk(jobs: Sequence[tuple[_Pending, ParsedCertificate]]) -> list[_Checked]:
+    """One thread's share: the curve arithmetic of all of it in one C call without the GIL,
+    and the CMS bytes' digests (the signature rows' unique key) in another."""
     answers = verify_cms_many([(p.item.signature, cert, p.item.document) for p, cert in jobs])
+    digests = streebog256_many([p.item.signature for p, _ in jobs])
     return [
-        a if isinstance(a, VerifiedSignature) else f"электронная подпись неверна: {a}"
-        for a in answers
+        (
+            a if isinstance(a, VerifiedSignature) else f"электронная подпись неверна: {a}",
+            d.hex(),
+        )
+        for a, d in zip(answers, digests, strict=True)
     ]
 
 
-def _verify_jobs(jobs: list[tuple[_Pending, ParsedCertificate]]) -> list[VerifiedSignature | str]:
+def _verify_jobs(jobs: list[tuple[_Pending, ParsedCertificate]]) -> list[_Checked]:
     """Verify in one chunk per core: the curve arithmetic runs without the GIL, so the chunks
     overlap; one task per chunk keeps the pool's own cost per batch, not per document."""
     workers = os.cpu_count() or 2
@@ -299,6 +305,7 @@ class _Pending:
     position: int
     item: SignedPayment
     content_hash: str = ""  # set once verified (see _verify_all)
+    signature_hash: str = ""  # set when verified (see _verify_all)
     order: PaymentOrder | None = None
     verified: VerifiedSignature | None = None
     refusal: str | None = None
@@ -453,7 +460,8 @@ class PaymentDesk:
             else:
                 jobs.append((p, cert))
         results = _verify_jobs(jobs)
-        for (p, _), result in zip(jobs, results, strict=True):
+        for (p, _), (result, signature_hash) in zip(jobs, results, strict=True):
+            p.signature_hash = signature_hash
             if isinstance(result, str):
                 p.refusal = result
             else:
@@ -600,7 +608,7 @@ class PaymentDesk:
                 f"у подписанта {cert.signer_name} право второй подписи, а документ "
                 "организации подписывается одной подписью с правом первой подписи"
             )
-        signature_hash = streebog256(p.item.signature).hexdigest()
+        signature_hash = p.signature_hash or streebog256(p.item.signature).hexdigest()
         doc = docs_by_hash.get(p.content_hash)
         if doc is None:
             key = (order.payer.account, order.date.year, order.number)

@@ -235,11 +235,87 @@ static PyTypeObject Streebog_Type = {
     .tp_new = Streebog_new,
 };
 
+/* digest_many(digest_size, buffers) -> [digest, ...]: every buffer hashed, the GIL released
+ * once for all of them (a batch's small inputs, each below GIL_RELEASE_MIN, together). */
+static PyObject *streebog_digest_many(PyObject *module, PyObject *args)
+{
+    (void)module;
+    int digest_size;
+    PyObject *items;
+    if (!PyArg_ParseTuple(args, "iO:digest_many", &digest_size, &items)) {
+        return NULL;
+    }
+    if (digest_size != STREEBOG256_DIGEST_SIZE && digest_size != STREEBOG512_DIGEST_SIZE) {
+        PyErr_Format(PyExc_ValueError, "Streebog digest_size must be 32 or 64 bytes, not %d",
+                     digest_size);
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(items, "digest_many takes a sequence of bytes-like objects");
+    if (seq == NULL) {
+        return NULL;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    Py_buffer *views = PyMem_Calloc(count > 0 ? (size_t)count : 1, sizeof *views);
+    uint8_t *digests = PyMem_Malloc(count > 0 ? (size_t)count * (size_t)digest_size : 1);
+    PyObject *out = NULL;
+    Py_ssize_t held = 0;
+    if (views == NULL || digests == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (; held < count; held++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, held);
+        if (PyUnicode_Check(item)) {
+            PyErr_SetString(PyExc_TypeError,
+                            "Streebog hashes bytes, not str: encode the text first (e.g. .encode())");
+            goto done;
+        }
+        if (PyObject_GetBuffer(item, &views[held], PyBUF_SIMPLE) < 0) {
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++) {
+        streebog((unsigned)digest_size * 8, views[i].buf, (size_t)views[i].len,
+                 digests + i * digest_size);
+    }
+    Py_END_ALLOW_THREADS
+    PyObject *list = PyList_New(count);
+    if (list == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *one = PyBytes_FromStringAndSize((const char *)digests + i * digest_size,
+                                                  digest_size);
+        if (one == NULL) {
+            Py_DECREF(list);
+            goto done;
+        }
+        PyList_SET_ITEM(list, i, one);
+    }
+    out = list;
+done:
+    for (Py_ssize_t i = 0; i < held; i++) {
+        PyBuffer_Release(&views[i]);
+    }
+    PyMem_Free(views);
+    PyMem_Free(digests);
+    Py_DECREF(seq);
+    return out;
+}
+
+static PyMethodDef streebog_functions[] = {
+    {"digest_many", streebog_digest_many, METH_VARARGS,
+     "digest_many(digest_size, buffers) -> [digest, ...]; the GIL released once for all"},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef streebog_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "bankkeys.gost._streebog",
     .m_doc = "Native Streebog (GOST R 34.11-2012) core; use bankkeys.gost.streebog.",
     .m_size = -1,
+    .m_methods = streebog_functions,
 };
 
 PyMODINIT_FUNC PyInit__streebog(void)
