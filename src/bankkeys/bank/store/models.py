@@ -116,7 +116,8 @@ class Certificate(Base):
     der: Mapped[bytes] = mapped_column(LargeBinary)
     not_before: Mapped[datetime]
     not_after: Mapped[datetime]
-    key_fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    # No index: nothing searches certificates by key (public_keys_seen refuses a key shown before).
+    key_fingerprint: Mapped[str] = mapped_column(String(64))
     issued_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     revocation_reason: Mapped[str | None] = mapped_column(String(40))
