@@ -51,7 +51,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bankkeys.bank import audit
-from bankkeys.bank.errors import NotAllowed, NotFound, ValidationError
+from bankkeys.bank.errors import BankError, NotAllowed, NotFound, ValidationError
 from bankkeys.bank.payments_sql import execute_many
 from bankkeys.bank.payments_store import (
     DocumentState,
@@ -385,7 +385,15 @@ class PaymentDesk:
             )
 
     def set_signing_right(self, actor: Actor, signer_id: int, right: SigningRight) -> None:
-        """A signer's right on payment documents: first, second, or none."""
+        """A signer's right on payment documents: first, second, or none. A refusal is logged
+        (``refused:set_payment_right``), as the workflow logs refused transitions."""
+        try:
+            self._set_signing_right(actor, signer_id, right)
+        except BankError as exc:
+            self.workflow.record_refusal(_SET_RIGHT, actor, exc)
+            raise
+
+    def _set_signing_right(self, actor: Actor, signer_id: int, right: SigningRight) -> None:
         _staff_only(actor)
         now = self.workflow.clock()
         with self.workflow.db.transaction() as session:
@@ -403,7 +411,7 @@ class PaymentDesk:
                 at=now,
                 actor=actor.login,
                 role=actor.role,
-                action="set_payment_right",
+                action=_SET_RIGHT,
                 signer_id=signer_id,
                 details={"right": str(right)},
             )
@@ -765,6 +773,9 @@ def _client_signer(actor: Actor) -> int:
     if actor.role != Role.CLIENT_SIGNER or actor.signer_id is None:
         raise NotAllowed("Платежные документы отправляет владелец сертификата (клиент банка)")
     return actor.signer_id
+
+
+_SET_RIGHT: Final = "set_payment_right"
 
 
 def _staff_only(actor: Actor) -> None:

@@ -1055,7 +1055,7 @@ def _refusals_audited(
             try:
                 return method(self, actor, *args, **kwargs)
             except BankError as exc:
-                self._record_refusal(action, actor, exc)
+                self.record_refusal(action, actor, exc)
                 raise
 
         return wrapper
@@ -1085,9 +1085,10 @@ class Workflow:
         with self.db.driver_transaction(before_commit=audit.write_pending) as unit:
             return work(unit)
 
-    def _record_refusal(self, action: Action, actor: Actor, exc: BankError) -> None:
-        # Refusals are security-relevant (wrong codes, foreign signatures): they go into the log
-        # in their own transaction, since the refused work was rolled back.
+    def record_refusal(self, action: str, actor: Actor, exc: BankError) -> None:
+        """Log a refused ``action`` (a transition's, or another desk's, e.g. payments') as
+        ``refused:<action>``. Refusals are security-relevant (wrong codes, foreign signatures):
+        they go into the log in their own transaction, since the refused work was rolled back."""
         try:
             with self.db.transaction() as session:
                 audit.append(
