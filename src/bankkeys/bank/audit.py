@@ -220,27 +220,23 @@ def _write(pending: list[tuple[Any, Mapping[str, Any] | _Write]], connection: Ex
     for write in writes:
         params.update(write.params)
     statements = tuple(w.statement for w in writes)
-    if together and writes and not events:
+    if together and events:
+        chain, prev_hash, numbers = _lock_free_head(connection, statements, params, len(events))
+    elif together and writes:
         connection.execute(_writes_together(statements), params)
-        return
-    if not together:
+    else:
         for write in writes:
             connection.execute(write.statement, write.params)
+        if events:
+            chain, prev_hash, numbers = _lock_head(connection, len(events))
     if not events:
         return
-    if together:
-        chain, seq, prev_hash, numbers = _lock_free_head(
-            connection, statements, params, len(events)
-        )
-    else:
-        chain, seq, prev_hash, numbers = _lock_head(connection, len(events))
     rows = []
-    for event, number in zip(events, numbers, strict=True):
-        seq = number
+    for event, seq in zip(events, numbers, strict=True):
         row = {**event, "seq": seq, "prev_hash": prev_hash, "chain": chain}
         row["hash"] = prev_hash = streebog256(_canonical(row)).hexdigest()
         rows.append(row)
-    head = {"head_chain": chain, "head_seq": seq, "head_hash": prev_hash}
+    head = {"head_chain": chain, "head_seq": numbers[-1], "head_hash": prev_hash}
     if together:
         # One round trip: the events go in through data-modifying WITHs of the head's UPDATE.
         # The statement has one fixed shape per number of events, with bound parameters only,
@@ -356,27 +352,31 @@ def _appending_update(count: int) -> Any:
 
 def _lock_free_head(
     connection: Executor, writes: tuple[Any, ...], params: Mapping[str, Any], count: int
-) -> tuple[int, int, str, list[int]]:
+) -> tuple[int, str, list[int]]:
     """PostgreSQL: run the writes and lock a free chain's head (waiting only if every one is
-    held): its id, its last seq and hash, and ``count`` new seqs, ascending."""
+    held): its id, its last hash, and ``count`` new seqs, ascending."""
     rows = connection.execute(_free_head_after(writes), {**params, "count": count}).all()
     if not rows:  # every chain is held (the writes went in all the same): wait for one
         rows = connection.execute(_WAIT_FOR_HEAD, {"count": count}).all()
     if not rows:
-        raise RuntimeError("the audit log has no chain heads: the database is not migrated")
-    chain, seq, digest, _number = rows[0]
-    return int(chain), int(seq), str(digest), sorted(int(r[3]) for r in rows)
+        raise _not_migrated()
+    chain, _seq, digest, _number = rows[0]
+    return int(chain), str(digest), sorted(int(r[3]) for r in rows)
 
 
-def _lock_head(connection: Executor, count: int) -> tuple[int, int, str, list[int]]:
-    """Lock a chain's head: its id, its last seq and hash, and ``count`` new seqs, ascending."""
+def _lock_head(connection: Executor, count: int) -> tuple[int, str, list[int]]:
+    """Lock a chain's head: its id, its last hash, and ``count`` new seqs, ascending."""
     if connection.dialect.name == "postgresql":
         return _lock_free_head(connection, (), {}, count)
     head = connection.execute(_SQLITE_HEAD).first()
     if head is None:
-        raise RuntimeError("the audit log has no chain heads: the database is not migrated")
+        raise _not_migrated()
     top = int(head.top)
-    return int(head.id), int(head.seq), str(head.hash), list(range(top + 1, top + 1 + count))
+    return int(head.id), str(head.hash), list(range(top + 1, top + 1 + count))
+
+
+def _not_migrated() -> RuntimeError:
+    return RuntimeError("the audit log has no chain heads: the database is not migrated")
 
 
 @dataclass(frozen=True)
