@@ -161,7 +161,13 @@ def guide(bank_url: str, ui_url: str, credentials: str, tokens: DemoTokens) -> s
     return "\n".join(lines)
 
 
-def run(settings: Settings, *, ui_port: int = 0, echo: Callable[[str], None] = print) -> None:
+def _say(text: str) -> None:
+    # Flushed: written to a file, a pipe or a service's journal, stdout is block-buffered, and
+    # the guide (the addresses to open) would wait there until the demo stops.
+    print(text, flush=True)
+
+
+def run(settings: Settings, *, ui_port: int = 0, echo: Callable[[str], None] = _say) -> None:
     """Start both servers, print the guide, wait for Ctrl-C, stop both."""
     from bankkeys.server.app import create_app
     from bankkeys.server.context import build_context
