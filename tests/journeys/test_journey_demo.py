@@ -88,7 +88,7 @@ def test_demo_starts_both_servers_prints_the_guide_and_stops_on_ctrl_c(tmp_path:
         [sys.executable, "-m", "bankkeys.cli", "demo", "--port", str(port),
          "--ui-port", str(ui_port)],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
-        env={**__import__("os").environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200"},
     )  # fmt: skip
     assert again.returncode == 1, again.stdout + again.stderr
     assert "Traceback" not in again.stderr, again.stderr
