@@ -357,24 +357,33 @@ def test_a_long_verify_lets_the_wal_be_checkpointed(sqlite_db: Database) -> None
     path = db.engine.url.database
     assert path is not None
 
+    # The checkpointer counts from «armed» (the verify holds what it holds) to «done» (set
+    # before the verify lets go of it).
+    armed, done = threading.Event(), threading.Event()
+
     def checkpoints_while(verify: Callable[[], list[audit.AuditProblem]]) -> int:
-        done, succeeded = threading.Event(), [0]
+        succeeded = [0]
 
         def checkpointer() -> None:
             side = sqlite3.connect(path, timeout=0)
             try:
+                armed.wait()
                 while not done.is_set():
                     busy, _log, _moved = side.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-                    succeeded[0] += busy == 0
+                    # Counted only if it ended before «done»: it ran wholly while held.
+                    succeeded[0] += busy == 0 and not done.is_set()
                     time.sleep(0.0005)
             finally:
                 side.close()
 
+        armed.clear()
+        done.clear()
         worker = threading.Thread(target=checkpointer)
         worker.start()
         try:
             assert verify() == []
         finally:
+            armed.set()
             done.set()
             worker.join()
         return succeeded[0]
@@ -382,10 +391,14 @@ def test_a_long_verify_lets_the_wal_be_checkpointed(sqlite_db: Database) -> None
     def in_one_transaction() -> list[audit.AuditProblem]:
         with db.reading() as s:
             s.execute(text("SELECT count(*) FROM audit_events")).scalar_one()  # the snapshot
+            armed.set()  # only now: a checkpoint before the snapshot would rightly succeed
             time.sleep(0.05)  # the checkpointer tries while the snapshot is held
-            return audit.verify(s, batch=5)
+            problems = audit.verify(s, batch=5)
+            done.set()
+            return problems
 
     def in_pages() -> list[audit.AuditProblem]:
+        armed.set()
         return audit.verify(db.reading, batch=2)
 
     assert checkpoints_while(in_one_transaction) == 0  # the snapshot holds the WAL
