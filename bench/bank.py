@@ -94,7 +94,8 @@ def make_target(kind: str, tmp: Path) -> Target:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    return Target(kind, PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", drop)
+    url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    return Target(kind, url, drop)
 
 
 def fresh_db(target: Target, pool: int) -> Database:
@@ -477,9 +478,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     for kind, res in report["results"].items():
         r, t = res["requests"], res["tick"]
+        units = "processes" if r["mode"] == "process" else "threads"
         print(
             f"{kind:>10}: {r['per_second']:8.1f} requests/s accepted+approved+issued "
-            f"({r['requests']} in {r['seconds']:.2f} s, {r['workers']} {r['mode']}es, {r['key']})"
+            f"({r['requests']} in {r['seconds']:.2f} s, {r['workers']} {units}, {r['key']})"
         )
         print(
             f"{'':>10}  bank CPU {r['cpu_ms_per_request']:.1f} ms/request; load average "

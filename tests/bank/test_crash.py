@@ -91,7 +91,9 @@ def run_worker(
         assert proc.returncode in (0, -signal.SIGKILL), err.decode()
     else:
         assert proc.returncode == -signal.SIGKILL
-    serials = {line.split()[2] for line in lines if line.startswith("issued")}
+    issued = [line.split() for line in lines if line.startswith("issued")]
+    assert all(len(fields) == 3 for fields in issued), (lines, err.decode())
+    serials = {fields[2] for fields in issued}
     return serials, not finished
 
 

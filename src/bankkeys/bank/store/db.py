@@ -26,7 +26,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 
-from bankkeys.bank.store.driver import BEGIN, DriverUnit
+from bankkeys.bank.store.driver import BEGIN, DriverUnit, Kept
 
 ENV_DATABASE_URL = "BANKKEYS_DATABASE_URL"
 MIGRATIONS = "bankkeys.bank.store:migrations"
@@ -109,7 +109,7 @@ class Database:
     engine: Engine
     sessions: sessionmaker[Session]
     driver_connections: int = 1
-    _driver_idle: list[tuple[PoolProxiedConnection, float, Any]] = field(
+    _driver_idle: list[tuple[PoolProxiedConnection, float, Kept]] = field(
         default_factory=list, repr=False
     )
     _driver_pid: int = field(default_factory=os.getpid, repr=False)
@@ -178,8 +178,8 @@ class Database:
         """A unit of work of Core statements run straight on the driver (see
         :mod:`~bankkeys.bank.store.driver`): commits on success, after ``before_commit``; rolls
         back on any error. No ORM here: for the few transitions that are all Core statements."""
-        pooled, cursor = self._take_driver_connection()
-        unit = DriverUnit(self.engine, pooled.dbapi_connection, cursor)
+        pooled, kept = self._take_driver_connection()
+        unit = DriverUnit(self.engine, pooled.dbapi_connection, kept)
         try:
             begin = BEGIN[self.dialect]
             if begin is not None:
@@ -187,7 +187,7 @@ class Database:
             yield unit
             if before_commit is not None:
                 before_commit(unit)
-            pooled.commit()
+            unit.commit()
         except BaseException:
             unit.close()
             try:
@@ -198,7 +198,7 @@ class Database:
         finally:
             self._keep_driver_connection(pooled, unit.release())
 
-    def _take_driver_connection(self) -> tuple[PoolProxiedConnection, Any]:
+    def _take_driver_connection(self) -> tuple[PoolProxiedConnection, Kept | None]:
         if self._driver_pid != os.getpid():
             # A forked child: the kept connections are the parent's sockets. Forgotten, never
             # closed (closing would end the parent's sessions with the server).
@@ -206,19 +206,19 @@ class Database:
             self._driver_pid = os.getpid()
         while True:
             try:
-                pooled, since, cursor = self._driver_idle.pop()
+                pooled, since, kept = self._driver_idle.pop()
             except IndexError:
                 return self.engine.raw_connection(), None
             if time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
-                return pooled, cursor
+                return pooled, kept
             try:  # idle for a while: a server restart or a dropped link shows up here
                 _ping(pooled.dbapi_connection)
-                return pooled, cursor
+                return pooled, kept
             except DisconnectionError:
                 pooled.invalidate()
                 pooled.close()
 
-    def _keep_driver_connection(self, pooled: PoolProxiedConnection, cursor: Any) -> None:
+    def _keep_driver_connection(self, pooled: PoolProxiedConnection, kept: Kept) -> None:
         driver = pooled.dbapi_connection
         usable = (
             pooled.is_valid
@@ -227,10 +227,9 @@ class Database:
             and not getattr(driver, "broken", False)
         )
         if usable and len(self._driver_idle) < self.driver_connections:
-            self._driver_idle.append((pooled, time.monotonic(), cursor))
+            self._driver_idle.append((pooled, time.monotonic(), kept))
         else:
-            if cursor is not None:
-                cursor.close()
+            kept.close()
             pooled.close()
 
     def dispose(self) -> None:

@@ -1,0 +1,185 @@
+"""Driver units on PostgreSQL send their statements with libpq's own calls (driver.py, _Direct):
+every value type the bank binds arrives as psycopg would have sent it, the rest goes through
+psycopg's cursor, and prepared statements the server forgot (a rollback, DEALLOCATE ALL) cost
+at most the one unit that finds them gone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from bank_support import fresh_pg, pg_worker_database
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+
+from bankkeys.bank.store.db import Database
+from bankkeys.bank.store.driver import DriverUnit
+from bankkeys.bank.store.types import UTCDateTime
+
+__all__ = ["pg_worker_database"]
+
+VALUES = Table(
+    "driver_direct_values",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("word", String(200)),
+    Column("flag", Boolean),
+    Column("blob", LargeBinary),
+    Column("naive", DateTime),
+    Column("moment", UTCDateTime),
+    Column("day", Date),
+    Column("amount", Numeric(18, 2)),
+)
+PUT = insert(VALUES)
+# The amount is read back by SQLAlchemy only: driver plans take no Numeric results.
+GET = select(*(c for c in VALUES.c if c.key != "amount")).where(VALUES.c.id == bindparam("id"))
+AMOUNT = select(VALUES.c.amount).where(VALUES.c.id == bindparam("id"))
+
+
+@pytest.fixture()
+def pg(pg_worker_database: str) -> Iterator[Database]:
+    database = fresh_pg(pg_worker_database)
+    with database.engine.begin() as conn:
+        VALUES.drop(conn, checkfirst=True)
+        VALUES.create(conn)
+    yield database
+    with database.engine.begin() as conn:
+        VALUES.drop(conn)
+    database.dispose()
+
+
+def _our_statements(unit: DriverUnit) -> list[str]:
+    rows = unit.execute(text("SELECT name FROM pg_prepared_statements ORDER BY name")).all()
+    return [r[0] for r in rows if r[0].startswith("bankkeys_")]
+
+
+ROW: dict[str, Any] = {
+    "word": "ООО «Ромашка» — 'quotes' \\ back\\slash, 𝔘nicode",
+    "flag": True,
+    "blob": bytes(range(256)) + b"\x00\x00",  # NULs and every byte: sent in binary
+    "naive": datetime(2026, 5, 4, 3, 2, 1, 123456),
+    "moment": datetime(2026, 5, 4, 3, 2, 1, 654321, tzinfo=UTC),
+    "day": date(2026, 12, 31),
+    "amount": Decimal("1234567.89"),  # not a type the direct path sends: psycopg's cursor does
+}
+
+
+def test_every_value_type_arrives_as_sent(pg: Database) -> None:
+    rows = [
+        {"id": 1, **ROW},
+        {"id": 2, **{k: None for k in ROW}},
+        {"id": 3, **ROW, "flag": False, "word": "", "blob": b"", "amount": Decimal("-0.01")},
+        {"id": 4, **ROW, "moment": datetime(2026, 1, 1, 3, tzinfo=UTC) + timedelta(hours=5)},
+    ]
+    for row in rows:
+        with pg.driver_transaction() as unit:
+            unit.execute(PUT, row)
+    with pg.driver_transaction() as unit:
+        for row in rows:
+            got = unit.execute(GET, {"id": row["id"]}).first()
+            assert got is not None
+            assert {**got._asdict(), "amount": row["amount"]} == row
+        assert _our_statements(unit)  # they went through libpq's calls, prepared by name
+    # And read back through SQLAlchemy's own path, the same.
+    with pg.engine.connect() as conn:
+        for row in rows:
+            got = conn.execute(GET, {"id": row["id"]}).one()
+            amount = conn.execute(AMOUNT, {"id": row["id"]}).scalar_one()
+            assert {**got._asdict(), "amount": amount} == row
+
+
+def test_big_and_negative_integers_and_text_of_every_plane(pg: Database) -> None:
+    big = Table("driver_direct_big", MetaData(), Column("n", BigInteger), Column("b", String))
+    with pg.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE driver_direct_big (n bigint, b text)"))
+    try:
+        for n, word in [(2**62, "\u0001\u007f\u0080\uffff"), (-(2**63), "🙂" * 100)]:
+            with pg.driver_transaction() as unit:
+                unit.execute(insert(big), {"n": n, "b": word})
+                got = unit.execute(
+                    select(big.c.n, big.c.b).where(big.c.n == bindparam("n")), {"n": n}
+                ).first()
+                assert got is not None and (got.n, got.b) == (n, word)
+    finally:
+        with pg.engine.begin() as conn:
+            conn.execute(text("DROP TABLE driver_direct_big"))
+
+
+def test_a_nul_in_text_is_refused_not_cut(pg: Database) -> None:
+    # libpq reads a text value up to its first NUL: the direct path must not send it at all.
+    with pytest.raises(DataError), pg.driver_transaction() as unit:
+        unit.execute(PUT, {"id": 1, **ROW, "word": "before\x00after"})
+    with pg.driver_transaction() as unit:
+        assert unit.execute(GET, {"id": 1}).first() is None  # nothing written, not "before"
+
+
+def test_errors_come_out_as_sqlalchemys_with_the_drivers_error(pg: Database) -> None:
+    with pg.driver_transaction() as unit:
+        unit.execute(PUT, {"id": 1, **ROW})
+    with pytest.raises(IntegrityError) as caught, pg.driver_transaction() as unit:
+        unit.execute(PUT, {"id": 1, **ROW})
+    assert getattr(caught.value.orig, "sqlstate", None) == "23505"
+    assert "driver_direct_values_pkey" in str(caught.value.orig)
+    with pytest.raises(DBAPIError) as syntax, pg.driver_transaction() as unit:
+        unit.execute(text("SELEC 1"))
+    assert getattr(syntax.value.orig, "sqlstate", None) == "42601"
+
+
+def test_units_after_a_rollback_prepare_again(pg: Database) -> None:
+    # psycopg sends DEALLOCATE ALL on a ROLLBACK when it holds prepared statements of its own:
+    # ours go with them. A unit that failed forgets its names, so the next one still works.
+    with pg.driver_transaction() as unit:
+        unit.execute(PUT, {"id": 1, **ROW})
+        first = _our_statements(unit)
+    with pytest.raises(RuntimeError), pg.driver_transaction() as unit:
+        unit.execute(GET, {"id": 1})
+        unit.execute(text("DEALLOCATE ALL"))  # what psycopg may do at the rollback below
+        raise RuntimeError("the transition refused")
+    with pg.driver_transaction() as unit:
+        assert unit.execute(GET, {"id": 1}).first() is not None
+        assert _our_statements(unit) and set(_our_statements(unit)).isdisjoint(first)
+
+
+def test_statements_the_server_forgot_fail_one_unit_only(pg: Database) -> None:
+    with pg.driver_transaction() as unit:
+        unit.execute(PUT, {"id": 1, **ROW})
+        unit.execute(GET, {"id": 1})  # prepared
+    with pg.driver_transaction() as unit:
+        unit.execute(text("DEALLOCATE ALL"))  # an administrator's, say: we are not told
+    with pytest.raises(DBAPIError) as gone, pg.driver_transaction() as unit:
+        unit.execute(GET, {"id": 1})
+    assert getattr(gone.value.orig, "sqlstate", None) == "26000"
+    with pg.driver_transaction() as unit:
+        assert unit.execute(GET, {"id": 1}).first() is not None
+
+
+def test_the_unit_is_one_transaction(pg: Database) -> None:
+    with pytest.raises(RuntimeError), pg.driver_transaction() as unit:
+        unit.execute(PUT, {"id": 1, **ROW})
+        status = unit.execute(text("SELECT now() = statement_timestamp()")).scalar_one()
+        assert status is False  # inside a transaction begun before this statement
+        raise RuntimeError("after the write")
+    with pg.driver_transaction() as unit:
+        assert unit.execute(GET, {"id": 1}).first() is None  # rolled back
+        unit.execute(PUT, {"id": 2, **ROW})
+    with pg.engine.connect() as conn:  # committed, seen from another connection
+        assert conn.execute(GET, {"id": 2}).first() is not None
