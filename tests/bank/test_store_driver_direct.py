@@ -5,6 +5,8 @@ at most the one unit that finds them gone."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -183,3 +185,125 @@ def test_the_unit_is_one_transaction(pg: Database) -> None:
         unit.execute(PUT, {"id": 2, **ROW})
     with pg.engine.connect() as conn:  # committed, seen from another connection
         assert conn.execute(GET, {"id": 2}).first() is not None
+
+
+# --- one round trip: BEGIN with the first statement, COMMIT with the last ----------------------
+
+
+def _seen_elsewhere(pg: Database, row_id: int) -> bool:
+    with pg.engine.connect() as conn:
+        return conn.execute(GET, {"id": row_id}).first() is not None
+
+
+def test_the_last_statement_carries_the_commit(pg: Database) -> None:
+    with pg.driver_transaction() as unit:
+        unit.execute(PUT, {"id": 1, **ROW})
+        assert not _seen_elsewhere(pg, 1)
+        unit.execute_and_commit(PUT, {"id": 2, **ROW})
+        assert _seen_elsewhere(pg, 1) and _seen_elsewhere(pg, 2)  # committed already
+    with pg.driver_transaction() as unit:  # the connection goes on
+        assert unit.execute(GET, {"id": 2}).first() is not None
+
+
+def test_a_failing_last_statement_commits_nothing(pg: Database) -> None:
+    with pg.driver_transaction() as unit:
+        unit.execute(PUT, {"id": 1, **ROW})
+    with pytest.raises(IntegrityError), pg.driver_transaction() as unit:
+        unit.execute(PUT, {"id": 2, **ROW})
+        unit.execute_and_commit(PUT, {"id": 1, **ROW})  # the duplicate: COMMIT never runs
+    assert not _seen_elsewhere(pg, 2)
+    with pg.driver_transaction() as unit:
+        unit.execute_and_commit(PUT, {"id": 3, **ROW})
+    assert _seen_elsewhere(pg, 3)
+
+
+def test_a_failing_commit_is_reported_and_keeps_nothing(pg: Database) -> None:
+    deferred = Table("driver_direct_deferred", MetaData(), Column("n", Integer))
+    with pg.engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE driver_direct_deferred (n integer, "
+                "CONSTRAINT driver_direct_deferred_n UNIQUE (n) DEFERRABLE INITIALLY DEFERRED)"
+            )
+        )
+    try:
+        with pytest.raises(IntegrityError) as caught, pg.driver_transaction() as unit:
+            unit.execute(insert(deferred), {"n": 1})
+            unit.execute_and_commit(insert(deferred), {"n": 1})  # refused only at COMMIT
+        assert "driver_direct_deferred_n" in str(caught.value.orig)
+        with pg.driver_transaction() as unit:
+            assert unit.execute(select(deferred.c.n)).all() == []
+            unit.execute_and_commit(insert(deferred), {"n": 2})
+        with pg.engine.connect() as conn:
+            assert conn.execute(select(deferred.c.n)).scalars().all() == [2]
+    finally:
+        with pg.engine.begin() as conn:
+            conn.execute(text("DROP TABLE driver_direct_deferred"))
+
+
+def test_a_first_statement_that_fails_with_its_begin_leaves_the_connection_usable(
+    pg: Database,
+) -> None:
+    for _ in range(3):  # prepared or not, with BEGIN in its round trip
+        with pytest.raises(DBAPIError), pg.driver_transaction() as unit:
+            unit.execute(text("SELECT 1/0"))
+        with pg.driver_transaction() as unit:
+            assert unit.execute(text("SELECT 2")).scalar_one() == 2
+
+
+def test_a_connection_dropped_mid_unit_is_replaced(pg: Database) -> None:
+    with pg.driver_transaction() as unit:
+        pid = unit.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with pytest.raises(DBAPIError), pg.driver_transaction() as unit:
+        unit.execute(GET, {"id": 1})
+        with pg.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        unit.execute_and_commit(PUT, {"id": 1, **ROW})  # in a pipeline, on a dead link
+    with pg.driver_transaction() as unit:
+        assert unit.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+        unit.execute_and_commit(PUT, {"id": 1, **ROW})
+    assert _seen_elsewhere(pg, 1)
+
+
+_WAITS_ALONE = """
+import sys, threading, time
+import psycopg
+from sqlalchemy import text
+from bankkeys.bank.store.db import open_database
+
+url = sys.argv[1]
+db = open_database(url)
+plain = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+side = psycopg.connect(plain)
+side.execute("SELECT 1 FROM driver_direct_values WHERE id = 1 FOR UPDATE")
+waited = []
+
+def unit() -> None:
+    with db.driver_transaction() as u:  # BEGIN, PREPARE and the statement in one pipeline
+        u.execute(text("SELECT id FROM driver_direct_values WHERE id = 1 FOR UPDATE"))
+    waited.append(True)
+
+worker = threading.Thread(target=unit)
+worker.start()
+time.sleep(0.3)  # this thread runs while the other waits for the row
+assert not waited
+side.rollback()
+worker.join()
+print("ok" if waited else "lost")
+"""
+
+
+def test_a_statement_waiting_for_a_lock_lets_the_other_threads_run(
+    pg: Database, pg_worker_database: str
+) -> None:
+    # Waiting inside libpq with the GIL held would stop the whole server process (it hung).
+    with pg.driver_transaction() as unit:
+        unit.execute_and_commit(PUT, {"id": 1, **ROW})
+    done = subprocess.run(
+        [sys.executable, "-c", _WAITS_ALONE, pg_worker_database],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.stdout.strip() == "ok", done.stderr

@@ -203,10 +203,15 @@ def write_pending(unit: DriverUnit) -> None:
     """What a driver unit queued (events, writes at commit): its ``before_commit``."""
     pending = unit.info.pop(_PENDING, None)
     if pending:
-        _write(pending, unit)
+        # The unit commits right after: its last statement carries the COMMIT.
+        _write(pending, unit, last=unit.execute_and_commit)
 
 
-def _write(pending: list[tuple[Any, Mapping[str, Any] | _Write]], connection: Executor) -> None:
+def _write(
+    pending: list[tuple[Any, Mapping[str, Any] | _Write]],
+    connection: Executor,
+    last: Callable[[Any, Mapping[str, Any]], Any] | None = None,
+) -> None:
     writes = [item for _scope, item in pending if isinstance(item, _Write)]
     events = [item for _scope, item in pending if not isinstance(item, _Write)]
     together = (
@@ -244,10 +249,10 @@ def _write(pending: list[tuple[Any, Mapping[str, Any] | _Write]], connection: Ex
         appended: dict[str, Any] = dict(head)
         for i, row in enumerate(rows):
             appended.update({f"{name}_{i}": value for name, value in row.items()})
-        connection.execute(_appending_update(len(rows)), appended)
+        (last or connection.execute)(_appending_update(len(rows)), appended)
     else:
         connection.execute(_INSERT_EVENTS, rows)
-        connection.execute(_MOVE_HEAD, head)
+        (last or connection.execute)(_MOVE_HEAD, head)
 
 
 _EVENTS: Final = cast(Table, AuditEvent.__table__)

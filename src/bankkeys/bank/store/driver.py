@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import select
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
@@ -151,6 +152,7 @@ def _raw_cursor(dbapi_connection: Any) -> Any:
 _IDLE: Final = psycopg.pq.TransactionStatus.IDLE
 _COMMAND_OK: Final = psycopg.pq.ExecStatus.COMMAND_OK
 _TUPLES_OK: Final = psycopg.pq.ExecStatus.TUPLES_OK
+_SYNCED: Final = psycopg.pq.ExecStatus.PIPELINE_SYNC
 _BAD: Final = psycopg.pq.ConnStatus.BAD
 _UNKNOWN_STATEMENT: Final = "26000"  # invalid_sql_statement_name: the server forgot a name
 _names: Final = itertools.count(1)
@@ -226,23 +228,37 @@ class _Direct:
             and connection.deferrable is None
         )
 
-    def run(self, sql: str, values: Sequence[Any]) -> list[Any] | None:
+    def run(self, sql: str, values: Sequence[Any], *, commit: bool = False) -> list[Any] | None:
         """The statement's rows (an empty list when it returns none), or None if psycopg's
-        cursor must send it (see ``_encoded``)."""
+        cursor must send it (see ``_encoded``). ``commit``: the transaction is committed after
+        it, in the same round trip."""
         encoded = _encoded(values)
         if encoded is None:
             return None
         pgconn = self.pgconn
-        if pgconn.transaction_status == _IDLE and not self.connection.autocommit:
-            self._check(pgconn.exec_(self.begin))
+        begin = pgconn.transaction_status == _IDLE and not self.connection.autocommit
         name = self.names.get(sql)
-        if name is None:
-            name = f"bankkeys_{next(_names)}".encode()
-            self._check(pgconn.prepare(name, sql.encode(), None))
-            self.names[sql] = name
         # None is sent as NULL (psycopg's annotation leaves it out).
         params = cast(Sequence[bytes], encoded[0])
-        result = self._check(pgconn.exec_prepared(name, params, encoded[1], 0))
+        if name is not None and not begin and not commit:
+            result = self._check(pgconn.exec_prepared(name, params, encoded[1], 0))
+        else:
+            # BEGIN, the statement's preparation, the statement and COMMIT: one round trip.
+            prepare = name is None
+            if name is None:
+                name = f"bankkeys_{next(_names)}".encode()
+            results = self._pipeline(
+                begin, sql if prepare else None, name, params, encoded[1], commit
+            )
+            it = iter(results)
+            if begin:
+                self._check(next(it))
+            if prepare:
+                self._check(next(it))
+                self.names[sql] = name
+            result = self._check(next(it))
+            if commit:
+                self._check(next(it))
         if result.status != _TUPLES_OK or not result.ntuples:
             return []
         transformer = self.transformer
@@ -250,6 +266,59 @@ class _Direct:
         rows = transformer.load_rows(0, result.ntuples, tuple)
         transformer.set_pgresult(None)
         return rows
+
+    def _pipeline(
+        self,
+        begin: bool,
+        prepare: str | None,
+        name: bytes,
+        params: Sequence[bytes],
+        formats: Sequence[int],
+        commit: bool,
+    ) -> list[Any]:
+        """libpq's pipeline: the queries sent together, then one result per query."""
+        pgconn = self.pgconn
+        pgconn.enter_pipeline_mode()
+        try:
+            if begin:
+                pgconn.send_query_params(self.begin, None)
+            if prepare is not None:
+                pgconn.send_prepare(name, prepare.encode(), None)
+            pgconn.send_query_prepared(name, params, formats, 0)
+            if commit:
+                pgconn.send_query_params(b"COMMIT", None)
+            pgconn.pipeline_sync()
+            while pgconn.flush():  # the connection is non-blocking: wait until it is all sent
+                select.select([pgconn.socket], [pgconn.socket], [])
+                pgconn.consume_input()
+            results = []
+            for _query in range(begin + (prepare is not None) + 1 + commit):
+                result = self._next_result()
+                if result is None or self._next_result() is not None:
+                    raise self._lost("a result is missing")
+                results.append(result)
+            synced = self._next_result()
+            if synced is None or synced.status != _SYNCED:
+                raise self._lost("the pipeline did not end")
+            pgconn.exit_pipeline_mode()
+        except BaseException:
+            # Half-read results cannot be told apart from the next unit's: the connection ends
+            # here (the pool replaces it).
+            pgconn.finish()
+            raise
+        return results
+
+    def _next_result(self) -> Any:
+        # psycopg's get_result keeps the GIL while libpq waits (a lock wait would stop every
+        # thread of the process): wait in select, which lets it go.
+        pgconn = self.pgconn
+        while pgconn.is_busy():
+            select.select([pgconn.socket], [], [])
+            pgconn.consume_input()
+        return pgconn.get_result()
+
+    def _lost(self, what: str) -> psycopg.OperationalError:
+        return psycopg.OperationalError(f"PostgreSQL connection lost: {what}")
 
     def commit(self) -> None:
         if self.pgconn.transaction_status != _IDLE:
@@ -345,6 +414,19 @@ class DriverUnit:
         statement: Any,
         parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
     ) -> Rows:
+        return self._execute(statement, parameters, commit=False)
+
+    def execute_and_commit(self, statement: Any, parameters: Mapping[str, Any]) -> Rows:
+        """The unit's last statement, and its commit: on PostgreSQL in one round trip."""
+        return self._execute(statement, parameters, commit=True)
+
+    def _execute(
+        self,
+        statement: Any,
+        parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+        *,
+        commit: bool,
+    ) -> Rows:
         batch: Sequence[Mapping[str, Any]]
         if parameters is None or isinstance(parameters, Mapping):
             many, batch = False, [parameters or {}]
@@ -362,11 +444,14 @@ class DriverUnit:
                 return Rows([])
             values = plan.parameters(batch[0])
             direct = kept.direct
-            sent = direct.run(plan.sql, values) if direct is not None else None
-            raw = sent if sent is not None else self._through_cursor(plan, values)
+            sent = direct.run(plan.sql, values, commit=commit) if direct is not None else None
+            if sent is None:
+                sent = list(self._through_cursor(plan, values))
+                if commit:
+                    self.commit()
             if plan.row is None and not plan.textual:
                 return Rows([])
-            return Rows(plan.rows(raw))
+            return Rows(plan.rows(sent))
         except KeyError as missing:
             raise DBAPIError.instance(
                 plan.sql,
