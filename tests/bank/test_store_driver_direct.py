@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -27,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    func,
     insert,
     select,
     text,
@@ -307,3 +310,31 @@ def test_a_statement_waiting_for_a_lock_lets_the_other_threads_run(
         check=False,
     )
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_statements_sent_together_each_see_what_the_lock_waited_for(pg: Database) -> None:
+    # The read after a row lock, sent in the same round trip, must see the rows that the lock's
+    # holder committed (one statement doing both would read from before the wait).
+    lock = select(VALUES.c.id).where(VALUES.c.id == bindparam("id")).with_for_update()
+    count = select(func.count()).select_from(VALUES)
+    with pg.driver_transaction() as unit:
+        unit.execute_and_commit(PUT, {"id": 1, **ROW})
+    seen: list[int] = []
+    holder = pg.engine.connect()
+    holder.begin()
+    holder.execute(lock, {"id": 1})
+    holder.execute(PUT, {"id": 2, **ROW})
+
+    def together() -> None:
+        with pg.driver_transaction() as unit:
+            _locked, counted = unit.execute_together([(lock, {"id": 1}), (count, {})])
+            seen.append(counted.scalar_one())
+
+    worker = threading.Thread(target=together)
+    worker.start()
+    time.sleep(0.3)
+    assert not seen  # waiting for the row
+    holder.commit()
+    holder.close()
+    worker.join(30)
+    assert seen == [2]

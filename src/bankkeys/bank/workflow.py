@@ -111,7 +111,7 @@ from bankkeys.bank.evidence import RequestEvidence, RequestInspector
 from bankkeys.bank.notifications import NotificationKind
 from bankkeys.bank.policy import Policy, RenewalPathName
 from bankkeys.bank.store.db import Database
-from bankkeys.bank.store.driver import DriverUnit, Unit
+from bankkeys.bank.store.driver import DriverUnit, Rows, Unit
 from bankkeys.bank.store.models import (
     ActivationCode,
     Approval,
@@ -1135,11 +1135,18 @@ class Workflow:
             raise NotFound(f"Запрос № {request_id} не найден")
         return req
 
-    def _lock_request_row(self, session: Unit, request_id: int) -> _LockedRequest:
-        row = session.connection().execute(_LOCK_REQUEST, {"request_id": request_id}).first()
+    def _lock_request_and_read(
+        self, unit: DriverUnit, request_id: int, read: Any
+    ) -> tuple[_LockedRequest, Rows]:
+        """The request's row locked, then ``read`` (``:request_id``) in the same round trip: a
+        statement of its own, so it sees what the transaction holding the lock committed."""
+        locked, rows = unit.execute_together(
+            [(_LOCK_REQUEST, {"request_id": request_id}), (read, {"request_id": request_id})]
+        )
+        row = locked.first()
         if row is None:
             raise NotFound(f"Запрос № {request_id} не найден")
-        return _LockedRequest(*row)
+        return _LockedRequest(*row), rows
 
     def _signer(
         self, session: Session, signer_id: int, *, with_organization: bool = False
@@ -1583,7 +1590,7 @@ class Workflow:
         authorize(actor, Action.RECEIVE_DOCUMENTS)
 
         def work(session: DriverUnit) -> RequestState:
-            req = self._lock_request_row(session, request_id)
+            req, documents = self._lock_request_and_read(session, request_id, _DOCUMENTS_OF_REQUEST)
             self._refuse_state(Action.RECEIVE_DOCUMENTS, req, {RequestState.ACCEPTED})
             path = PATHS[RenewalPathName(req.path)]
             if not path.paper:
@@ -1598,10 +1605,7 @@ class Workflow:
             now = self.clock()
             # Core reads and writes (no ORM objects): the kinds on record and whether received.
             connection = session.connection()
-            on_record: dict[str, datetime | None] = {
-                kind: at
-                for kind, at in connection.execute(_DOCUMENTS_OF_REQUEST, {"request_id": req.id})
-            }
+            on_record: dict[str, datetime | None] = dict(documents.all())
             wanted = sorted({str(k) for k in kinds})
             fresh = [k for k in wanted if k not in on_record]
             for i, kind in enumerate(fresh):  # under the request's lock: written at commit
@@ -1707,10 +1711,10 @@ class Workflow:
         ahead = self._sign_ahead(request_id, required) if self.db.dialect == "sqlite" else None
 
         def work(session: DriverUnit) -> ApprovalOutcome:
-            req = self._lock_request_row(session, request_id)
+            req, approvers = self._lock_request_and_read(session, request_id, _APPROVERS)
             self._refuse_state(Action.APPROVE, req, {RequestState.DOCUMENTS_RECEIVED})
             now = self.clock()
-            done = session.connection().execute(_APPROVERS, {"request_id": req.id}).scalars().all()
+            done = approvers.scalars().all()
             if actor.login in done:
                 raise InvalidTransition(
                     f"Вы уже одобрили запрос № {req.id}; нужно подтверждение другого сотрудника",

@@ -23,6 +23,7 @@ import itertools
 import select
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, Final, TypeAlias, cast
 
@@ -228,37 +229,45 @@ class _Direct:
             and connection.deferrable is None
         )
 
-    def run(self, sql: str, values: Sequence[Any], *, commit: bool = False) -> list[Any] | None:
-        """The statement's rows (an empty list when it returns none), or None if psycopg's
-        cursor must send it (see ``_encoded``). ``commit``: the transaction is committed after
-        it, in the same round trip."""
-        encoded = _encoded(values)
-        if encoded is None:
-            return None
-        pgconn = self.pgconn
-        begin = pgconn.transaction_status == _IDLE and not self.connection.autocommit
-        name = self.names.get(sql)
-        # None is sent as NULL (psycopg's annotation leaves it out).
-        params = cast(Sequence[bytes], encoded[0])
-        if name is not None and not begin and not commit:
-            result = self._check(pgconn.exec_prepared(name, params, encoded[1], 0))
-        else:
-            # BEGIN, the statement's preparation, the statement and COMMIT: one round trip.
-            prepare = name is None
+    def run(
+        self, statements: Sequence[tuple[str, Sequence[Any]]], *, commit: bool = False
+    ) -> list[list[Any]] | None:
+        """Each statement's rows (an empty list when it returns none), or None if psycopg's
+        cursor must send one of them (see ``_encoded``). The statements go in one round trip,
+        with the BEGIN that starts the transaction, their first preparation, and with
+        ``commit`` the COMMIT after them. On an error, the first one's is raised."""
+        sends: list[tuple[bytes, str | None, Sequence[bytes], Sequence[int]]] = []
+        for sql, values in statements:
+            encoded = _encoded(values)
+            if encoded is None:
+                return None
+            name = self.names.get(sql)
+            fresh = name is None
             if name is None:
                 name = f"bankkeys_{next(_names)}".encode()
-            results = self._pipeline(
-                begin, sql if prepare else None, name, params, encoded[1], commit
-            )
-            it = iter(results)
+            # None is sent as NULL (psycopg's annotation leaves it out).
+            params = cast(Sequence[bytes], encoded[0])
+            sends.append((name, sql if fresh else None, params, encoded[1]))
+        pgconn = self.pgconn
+        begin = pgconn.transaction_status == _IDLE and not self.connection.autocommit
+        if len(sends) == 1 and not begin and not commit and sends[0][1] is None:
+            name, _sql, params, formats = sends[0]
+            results = [self._check(pgconn.exec_prepared(name, params, formats, 0))]
+        else:
+            it = iter(self._pipeline(begin, sends, commit))
             if begin:
                 self._check(next(it))
-            if prepare:
-                self._check(next(it))
-                self.names[sql] = name
-            result = self._check(next(it))
+            results = []
+            for name, prepared, _params, _formats in sends:
+                if prepared is not None:
+                    self._check(next(it))
+                    self.names[prepared] = name
+                results.append(self._check(next(it)))
             if commit:
                 self._check(next(it))
+        return [self._rows(result) for result in results]
+
+    def _rows(self, result: Any) -> list[Any]:
         if result.status != _TUPLES_OK or not result.ntuples:
             return []
         transformer = self.transformer
@@ -270,10 +279,7 @@ class _Direct:
     def _pipeline(
         self,
         begin: bool,
-        prepare: str | None,
-        name: bytes,
-        params: Sequence[bytes],
-        formats: Sequence[int],
+        sends: Sequence[tuple[bytes, str | None, Sequence[bytes], Sequence[int]]],
         commit: bool,
     ) -> list[Any]:
         """libpq's pipeline: the queries sent together, then one result per query."""
@@ -282,9 +288,10 @@ class _Direct:
         try:
             if begin:
                 pgconn.send_query_params(self.begin, None)
-            if prepare is not None:
-                pgconn.send_prepare(name, prepare.encode(), None)
-            pgconn.send_query_prepared(name, params, formats, 0)
+            for name, sql, params, formats in sends:
+                if sql is not None:
+                    pgconn.send_prepare(name, sql.encode(), None)
+                pgconn.send_query_prepared(name, params, formats, 0)
             if commit:
                 pgconn.send_query_params(b"COMMIT", None)
             pgconn.pipeline_sync()
@@ -292,7 +299,8 @@ class _Direct:
                 select.select([pgconn.socket], [pgconn.socket], [])
                 pgconn.consume_input()
             results = []
-            for _query in range(begin + (prepare is not None) + 1 + commit):
+            queries = begin + sum(1 + (sql is not None) for _n, sql, _p, _f in sends) + commit
+            for _query in range(queries):
                 result = self._next_result()
                 if result is None or self._next_result() is not None:
                     raise self._lost("a result is missing")
@@ -414,54 +422,77 @@ class DriverUnit:
         statement: Any,
         parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
     ) -> Rows:
-        return self._execute(statement, parameters, commit=False)
+        if parameters is None or isinstance(parameters, Mapping):
+            return self._run([(statement, parameters or {})], commit=False)[0]
+        if not parameters:
+            return Rows([])
+        plan = _plan(statement, self._compiler, tuple(sorted(parameters[0])))
+        kept = self._kept
+        with self._reported(plan.sql):
+            if kept.cursor is None:
+                kept.cursor = _raw_cursor(self._dbapi)
+            kept.cursor.executemany(plan.sql, [plan.parameters(p) for p in parameters])
+        return Rows([])
 
     def execute_and_commit(self, statement: Any, parameters: Mapping[str, Any]) -> Rows:
         """The unit's last statement, and its commit: on PostgreSQL in one round trip."""
-        return self._execute(statement, parameters, commit=True)
+        return self._run([(statement, parameters)], commit=True)[0]
 
-    def _execute(
-        self,
-        statement: Any,
-        parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
-        *,
-        commit: bool,
-    ) -> Rows:
-        batch: Sequence[Mapping[str, Any]]
-        if parameters is None or isinstance(parameters, Mapping):
-            many, batch = False, [parameters or {}]
-        else:
-            many, batch = True, parameters
-        if not batch:
-            return Rows([])
-        plan = _plan(statement, self._compiler, tuple(sorted(batch[0])))
-        kept = self._kept
-        try:
-            if many:
-                if kept.cursor is None:
-                    kept.cursor = _raw_cursor(self._dbapi)
-                kept.cursor.executemany(plan.sql, [plan.parameters(p) for p in batch])
-                return Rows([])
-            values = plan.parameters(batch[0])
-            direct = kept.direct
-            sent = direct.run(plan.sql, values, commit=commit) if direct is not None else None
+    def execute_together(self, statements: Sequence[tuple[Any, Mapping[str, Any]]]) -> list[Rows]:
+        """Statements whose parameters do not come from each other's rows, run in order: on
+        PostgreSQL in one round trip. Each runs when the one before has ended, and (read
+        committed) sees what was committed by then, as if sent alone: a read after a row lock
+        sees the commits that the lock waited for."""
+        return self._run(statements, commit=False)
+
+    def _run(
+        self, statements: Sequence[tuple[Any, Mapping[str, Any]]], *, commit: bool
+    ) -> list[Rows]:
+        plans: list[tuple[_Plan, Any]] = []
+        sql = ""
+        with self._reported(lambda: sql):
+            for statement, parameters in statements:
+                plan = _plan(statement, self._compiler, tuple(sorted(parameters)))
+                sql = plan.sql
+                plans.append((plan, plan.parameters(parameters)))
+            sql = "; ".join(plan.sql for plan, _values in plans)
+            direct = self._kept.direct
+            sent = (
+                direct.run([(plan.sql, values) for plan, values in plans], commit=commit)
+                if direct is not None
+                else None
+            )
             if sent is None:
-                sent = list(self._through_cursor(plan, values))
+                sent = []
+                for plan, values in plans:
+                    sql = plan.sql
+                    sent.append(list(self._through_cursor(plan, values)))
                 if commit:
                     self.commit()
-            if plan.row is None and not plan.textual:
-                return Rows([])
-            return Rows(plan.rows(sent))
+        return [
+            Rows([]) if plan.row is None and not plan.textual else Rows(plan.rows(rows))
+            for (plan, _values), rows in zip(plans, sent, strict=True)
+        ]
+
+    @contextmanager
+    def _reported(self, sql: str | Callable[[], str]) -> Iterator[None]:
+        """Driver errors as SQLAlchemy's (``IntegrityError`` with the driver's as ``orig``)."""
+        try:
+            yield
         except KeyError as missing:
             raise DBAPIError.instance(
-                plan.sql,
+                sql() if callable(sql) else sql,
                 None,
                 ValueError(f"A value is required for bind parameter {missing.args[0]!r}"),
                 ValueError,
             ) from None
         except self.dialect.loaded_dbapi.Error as exc:
             raise DBAPIError.instance(
-                plan.sql, None, exc, self.dialect.loaded_dbapi.Error, dialect=self.dialect
+                sql() if callable(sql) else sql,
+                None,
+                exc,
+                self.dialect.loaded_dbapi.Error,
+                dialect=self.dialect,
             ) from exc
 
     def _through_cursor(self, plan: _Plan, values: Any) -> Sequence[Sequence[Any]]:
