@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,11 @@ def test_bench_reports_every_figure(mode: str) -> None:
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert set(report["results"]) == {"sqlite", "postgresql"}
+    # A server on this machine is reached as a bank server next to it would reach it.
+    link = report["postgresql_link"]
+    if not os.environ.get("BANKKEYS_BENCH_POSTGRES_URL"):
+        socket = Path("/var/run/postgresql/.s.PGSQL.5432").exists()
+        assert link == ("Unix socket /var/run/postgresql" if socket else "TCP 127.0.0.1:5432")
     for result in report["results"].values():
         req, tick = result["requests"], result["tick"]
         assert req["requests"] == 6 and req["per_second"] > 0 and req["mode"] == mode
