@@ -211,7 +211,7 @@ class _Direct:
     this object (see ``DriverUnit``), and so does an error naming an unknown statement: the next
     unit prepares again, under new names."""
 
-    __slots__ = ("begin", "connection", "encoding", "names", "pgconn", "threshold", "transformer")
+    __slots__ = ("connection", "encoding", "names", "pgconn", "threshold", "transformer")
 
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self.connection = connection
@@ -221,7 +221,6 @@ class _Direct:
         self.encoding = connection.info.encoding
         self.threshold = connection.prepare_threshold
         connection.prepare_threshold = None
-        self.begin = b"BEGIN"
 
     @staticmethod
     def suits(connection: Any) -> bool:
@@ -292,7 +291,8 @@ class _Direct:
         pgconn.enter_pipeline_mode()
         try:
             if begin:
-                pgconn.send_query_params(self.begin, None)
+                # Isolation level and access mode as the server's defaults (``suits``).
+                pgconn.send_query_params(b"BEGIN", None)
             for name, sql, params, formats in sends:
                 if sql is not None:
                     pgconn.send_prepare(name, sql.encode(), None)
