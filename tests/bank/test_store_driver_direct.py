@@ -5,6 +5,8 @@ at most the one unit that finds them gone."""
 
 from __future__ import annotations
 
+import os
+import resource
 import subprocess
 import sys
 import threading
@@ -77,6 +79,17 @@ def _our_statements(unit: DriverUnit) -> list[str]:
     return [r[0] for r in rows if r[0].startswith("bankkeys_")]
 
 
+def _prepared_inserts(unit: DriverUnit) -> int:
+    return int(
+        unit.execute(
+            text(
+                "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'bankkeys_%' "
+                "AND statement LIKE 'INSERT INTO driver_direct_values%'"
+            )
+        ).scalar_one()
+    )
+
+
 ROW: dict[str, Any] = {
     "word": "ООО «Ромашка» — 'quotes' \\ back\\slash, 𝔘nicode",
     "flag": True,
@@ -89,15 +102,22 @@ ROW: dict[str, Any] = {
 
 
 def test_every_value_type_arrives_as_sent(pg: Database) -> None:
+    direct = {**ROW, "amount": None}  # every value one that libpq's calls send
     rows = [
-        {"id": 1, **ROW},
+        {"id": 1, **direct},
         {"id": 2, **{k: None for k in ROW}},
-        {"id": 3, **ROW, "flag": False, "word": "", "blob": b"", "amount": Decimal("-0.01")},
-        {"id": 4, **ROW, "moment": datetime(2026, 1, 1, 3, tzinfo=UTC) + timedelta(hours=5)},
+        {"id": 3, **direct, "flag": False, "word": "", "blob": b""},
+        {"id": 4, **direct, "moment": datetime(2026, 1, 1, 3, tzinfo=UTC) + timedelta(hours=5)},
     ]
     for row in rows:
         with pg.driver_transaction() as unit:
             unit.execute(PUT, row)
+    with pg.driver_transaction() as unit:
+        assert _prepared_inserts(unit) == 1  # sent by name, not by psycopg's cursor
+    rows.append({"id": 5, **ROW, "amount": Decimal("-0.01")})  # a Decimal: psycopg sends it
+    with pg.driver_transaction() as unit:
+        unit.execute(PUT, rows[-1])
+        assert _prepared_inserts(unit) == 1
     with pg.driver_transaction() as unit:
         for row in rows:
             got = unit.execute(GET, {"id": row["id"]}).first()
@@ -338,3 +358,27 @@ def test_statements_sent_together_each_see_what_the_lock_waited_for(pg: Database
     holder.close()
     worker.join(30)
     assert seen == [2]
+
+
+def test_a_connection_with_a_descriptor_past_1024_works(pg: Database) -> None:
+    # A busy server holds many sockets and files: select() refuses descriptors from 1024 on.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"the hard limit on open files is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    pg.dispose()  # the next unit opens its connection after the low descriptors are taken
+    filler: list[int] = []
+    try:
+        while not filler or filler[-1] < 1100:
+            filler.append(os.open(os.devnull, os.O_RDONLY))
+        plain = {k: v for k, v in ROW.items() if k != "amount"}  # all sent by libpq's calls
+        with pg.driver_transaction() as unit:
+            unit.execute(PUT, {"id": 1, **plain})  # BEGIN and PREPARE with it: a pipeline
+            socket = unit._dbapi.pgconn.socket
+            unit.execute_and_commit(PUT, {"id": 2, **plain})
+        assert socket >= 1024
+        assert _seen_elsewhere(pg, 1) and _seen_elsewhere(pg, 2)
+    finally:
+        for descriptor in filler:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -197,6 +197,13 @@ def _encoded(values: Sequence[Any]) -> tuple[list[bytes | None], list[int]] | No
     return out, formats
 
 
+def _wait(fd: int, events: int) -> None:
+    # poll, not select: a busy server's sockets get descriptors past select's limit of 1024.
+    poller = select.poll()
+    poller.register(fd, events)
+    poller.poll()
+
+
 class _Direct:
     """PostgreSQL: a connection's statements sent with libpq's own calls (prepared once, then
     executed by name, the GIL released while waiting), the rows read by psycopg's C loaders.
@@ -301,7 +308,7 @@ class _Direct:
                 pgconn.send_query_params(b"COMMIT", None)
             pgconn.pipeline_sync()
             while pgconn.flush():  # the connection is non-blocking: wait until it is all sent
-                select.select([pgconn.socket], [pgconn.socket], [])
+                _wait(pgconn.socket, select.POLLIN | select.POLLOUT)
                 pgconn.consume_input()
             results = []
             queries = begin + sum(1 + (sql is not None) for _n, sql, _p, _f in sends) + commit
@@ -323,10 +330,10 @@ class _Direct:
 
     def _next_result(self) -> Any:
         # psycopg's get_result keeps the GIL while libpq waits (a lock wait would stop every
-        # thread of the process): wait in select, which lets it go.
+        # thread of the process): wait in poll, which lets it go.
         pgconn = self.pgconn
         while pgconn.is_busy():
-            select.select([pgconn.socket], [], [])
+            _wait(pgconn.socket, select.POLLIN)
             pgconn.consume_input()
         return pgconn.get_result()
 
