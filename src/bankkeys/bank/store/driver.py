@@ -440,7 +440,7 @@ class DriverUnit:
             return Rows([])
         plan = _plan(statement, self._compiler, tuple(sorted(parameters[0])))
         kept = self._kept
-        with self._reported(plan.sql):
+        with self._reported(lambda: plan.sql):
             if kept.cursor is None:
                 kept.cursor = _raw_cursor(self._dbapi)
             kept.cursor.executemany(plan.sql, [plan.parameters(p) for p in parameters])
@@ -461,13 +461,14 @@ class DriverUnit:
         self, statements: Sequence[tuple[Any, Mapping[str, Any]]], *, commit: bool
     ) -> list[Rows]:
         plans: list[tuple[_Plan, Any]] = []
-        sql = ""
-        with self._reported(lambda: sql):
+        # The statements an error belongs to, their SQL joined only if one is raised.
+        in_flight: Sequence[_Plan] = ()
+        with self._reported(lambda: "; ".join(plan.sql for plan in in_flight)):
             for statement, parameters in statements:
                 plan = _plan(statement, self._compiler, tuple(sorted(parameters)))
-                sql = plan.sql
+                in_flight = (plan,)
                 plans.append((plan, plan.parameters(parameters)))
-            sql = "; ".join(plan.sql for plan, _values in plans)
+            in_flight = [plan for plan, _values in plans]
             direct = self._kept.direct
             sent = (
                 direct.run([(plan.sql, values) for plan, values in plans], commit=commit)
@@ -477,7 +478,7 @@ class DriverUnit:
             if sent is None:
                 sent = []
                 for plan, values in plans:
-                    sql = plan.sql
+                    in_flight = (plan,)
                     sent.append(list(self._through_cursor(plan, values)))
                 if commit:
                     self.commit()
@@ -487,24 +488,21 @@ class DriverUnit:
         ]
 
     @contextmanager
-    def _reported(self, sql: str | Callable[[], str]) -> Iterator[None]:
-        """Driver errors as SQLAlchemy's (``IntegrityError`` with the driver's as ``orig``)."""
+    def _reported(self, sql: Callable[[], str]) -> Iterator[None]:
+        """Driver errors as SQLAlchemy's (``IntegrityError`` with the driver's as ``orig``),
+        naming the SQL that ``sql`` gives."""
         try:
             yield
         except KeyError as missing:
             raise DBAPIError.instance(
-                sql() if callable(sql) else sql,
+                sql(),
                 None,
                 ValueError(f"A value is required for bind parameter {missing.args[0]!r}"),
                 ValueError,
             ) from None
         except self.dialect.loaded_dbapi.Error as exc:
             raise DBAPIError.instance(
-                sql() if callable(sql) else sql,
-                None,
-                exc,
-                self.dialect.loaded_dbapi.Error,
-                dialect=self.dialect,
+                sql(), None, exc, self.dialect.loaded_dbapi.Error, dialect=self.dialect
             ) from exc
 
     def _through_cursor(self, plan: _Plan, values: Any) -> Sequence[Sequence[Any]]:
