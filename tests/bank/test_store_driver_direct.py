@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from enum import IntEnum, StrEnum
 from typing import Any
 
 import pytest
@@ -130,6 +131,30 @@ def test_every_value_type_arrives_as_sent(pg: Database) -> None:
             got = conn.execute(GET, {"id": row["id"]}).one()
             amount = conn.execute(AMOUNT, {"id": row["id"]}).scalar_one()
             assert {**got._asdict(), "amount": amount} == row
+
+
+class _Word(StrEnum):
+    ISSUED = "Получен новый сертификат"
+    CUT = "before\x00after"
+
+
+class _Number(IntEnum):
+    SEVEN = 7
+
+
+def test_str_and_int_subclasses_go_by_name_as_their_values(pg: Database) -> None:
+    """The workflow binds its statuses, roles and actions as StrEnum members: they must take
+    the prepared path (psycopg's cursor parsed every audit append anew when they did not) and
+    arrive as the plain values psycopg would send."""
+    with pg.driver_transaction() as unit:
+        unit.execute(PUT, {**ROW, "id": _Number.SEVEN, "word": _Word.ISSUED, "amount": None})
+    with pg.driver_transaction() as unit:
+        assert _prepared_inserts(unit) == 1
+        got = unit.execute(GET, {"id": 7}).first()
+    assert got is not None and got.word == "Получен новый сертификат" and got.id == 7
+    assert type(got.word) is str
+    with pytest.raises(DataError), pg.driver_transaction() as unit:  # a NUL is refused here too
+        unit.execute(PUT, {**ROW, "id": 8, "word": _Word.CUT, "amount": None})
 
 
 def test_big_and_negative_integers_and_text_of_every_plane(pg: Database) -> None:

@@ -45,6 +45,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    literal_column,
     select,
     true,
     update,
@@ -269,21 +270,27 @@ _MOVE_HEAD: Final = (
 )
 
 
-def _head_locking(*, skip_locked: bool) -> Select[Any]:
+@functools.lru_cache(maxsize=32)
+def _head_locking(*, skip_locked: bool, count: int) -> Select[Any]:
     """PostgreSQL: the first chain's head that no one holds (``skip_locked``) or chain 1's,
-    waiting for it, locked; one row per number wanted (``:count``) from the sequence. The numbers
+    waiting for it, locked; one row per number wanted (``count``) from the sequence. The numbers
     are taken in the outer SELECT, after the head's row is locked (the CTE is materialised), so
-    that along each chain they grow."""
+    that along each chain they grow.
+
+    ``count`` and the LIMIT are written into the SQL, one statement per count (a transaction
+    appends a few events): as parameters, the server's generic plan would estimate a LIMIT of
+    unknown size and generate_series at a thousand rows, cost more than the plans made with the
+    values, and the server would plan the statement afresh at every execution instead."""
     head = (
         select(_HEAD.c.id, _HEAD.c.seq, _HEAD.c.hash)
         .order_by(_HEAD.c.id)
-        .limit(1)
+        .limit(literal_column("1", Integer))
         .with_for_update(skip_locked=skip_locked)
         .cte("head")
         .prefix_with("MATERIALIZED")
     )
     numbers = (
-        func.generate_series(1, bindparam("count", type_=Integer))
+        func.generate_series(literal_column("1", Integer), literal_column(str(int(count)), Integer))
         .table_valued("value")
         .alias("numbers")
     )
@@ -293,17 +300,16 @@ def _head_locking(*, skip_locked: bool) -> Select[Any]:
 
 
 _SEQUENCE: Final = "audit_events_seq_seq"  # migration 0006
-_TAKE_FREE_HEAD: Final = _head_locking(skip_locked=True)
-_WAIT_FOR_HEAD: Final = _head_locking(skip_locked=False)
 
 
 @functools.lru_cache(maxsize=256)
-def _free_head_after(writes: tuple[Any, ...]) -> Any:
-    """``_TAKE_FREE_HEAD`` with the writes at commit as its data-modifying WITHs."""
+def _free_head_after(writes: tuple[Any, ...], count: int) -> Any:
+    """The free head's locking statement with the writes at commit as its data-modifying WITHs."""
+    locking = _head_locking(skip_locked=True, count=count)
     if not writes:
-        return _TAKE_FREE_HEAD
+        return locking
     _check_parameter_names(writes)
-    return _TAKE_FREE_HEAD.add_cte(*(w.cte(f"written_{i}") for i, w in enumerate(writes)))
+    return locking.add_cte(*(w.cte(f"written_{i}") for i, w in enumerate(writes)))
 
 
 # SQLite: the write lock (BEGIN IMMEDIATE) is held already, so chain 1 is always free, and the
@@ -360,9 +366,9 @@ def _lock_free_head(
 ) -> tuple[int, str, list[int]]:
     """PostgreSQL: run the writes and lock a free chain's head (waiting only if every one is
     held): its id, its last hash, and ``count`` new seqs, ascending."""
-    rows = connection.execute(_free_head_after(writes), {**params, "count": count}).all()
+    rows = connection.execute(_free_head_after(writes, count), params).all()
     if not rows:  # every chain is held (the writes went in all the same): wait for one
-        rows = connection.execute(_WAIT_FOR_HEAD, {"count": count}).all()
+        rows = connection.execute(_head_locking(skip_locked=False, count=count), {}).all()
     if not rows:
         raise _not_migrated()
     chain, _seq, digest, _number = rows[0]

@@ -191,6 +191,14 @@ def _encoded(values: Sequence[Any]) -> tuple[list[bytes | None], list[int]] | No
             out.append(value.isoformat(" ").encode())
         elif kind is date:
             out.append(value.isoformat().encode())
+        elif isinstance(value, str):
+            # A StrEnum member (statuses, roles, actions): its value, as psycopg sends it.
+            encoded = str.encode(value)
+            if b"\x00" in encoded:
+                return None
+            out.append(encoded)
+        elif isinstance(value, int):  # an IntEnum member; bool was taken above
+            out.append(int.__repr__(value).encode())
         else:
             return None
         formats.append(binary)
