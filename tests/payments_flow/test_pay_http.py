@@ -281,10 +281,13 @@ def test_pay_batch_refused_as_a_whole(server: RunningServer) -> None:
     holder = director(server)
     with server.as_user("director") as c:
         assert c.post("/api/v1/payments", json={"documents": []}).status_code == 422
-        bad = signed_item(server, order("501"), holder)
-        bad["signature"] = "не base64"
-        r = c.post("/api/v1/payments", json={"documents": [bad]})
-        assert r.status_code == 422 and "base64" in r.json()["error"]["message"]
+        good = signed_item(server, order("501"), holder)
+        for broken in ("не base64", "QUJD RA==", "QUJDRA=", "QUJDRA==QQ==", "QUJD\nRA==", "=QUJD"):
+            bad = {**good, "signature": broken}
+            r = c.post("/api/v1/payments", json={"documents": [good, bad]})
+            assert r.status_code == 422, broken
+            assert r.json()["error"]["message"] == "документ 2: signature не base64", broken
+        assert c.get("/api/v1/payments").json() == []  # nothing of a refused batch was kept
     with server.client() as anonymous:
         r = anonymous.post(
             "/api/v1/payments", json={"documents": [signed_item(server, order("502"), holder)]}

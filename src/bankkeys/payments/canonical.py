@@ -25,15 +25,16 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from bankkeys.payments import keys as k
 from bankkeys.payments.errors import CanonicalFormError, DocumentRef, ValidationError
 from bankkeys.payments.jsonform import BUDGET_NAMES, PARTY_NAMES, budget_json, party_json
 from bankkeys.payments.model import Party, PaymentOrder
-from bankkeys.payments.validate import order_from_fields, validate_order
+from bankkeys.payments.validate import order_from_fields, plain_order, validate_order
 
 FORMAT_TAG: Final = "bankkeys/payment-order/1"
 MEDIA_TYPE: Final = "application/vnd.bankkeys.payment-order.v1+json"
@@ -116,14 +117,83 @@ def _party_values(party: dict[str, Any]) -> tuple[str, ...]:
     return tuple(_text(party, name) for name in PARTY_NAMES)  # raises, naming the first
 
 
+# A string as the form writes it (json's encode_basestring): every character as itself but
+# the quote, the backslash and the controls, each of which has exactly one escape. So what
+# matches is canonical text, and one match reads a whole document.
+_STRING: Final = (
+    r'"([^"\\\x00-\x1f]*+(?:\\(?:[\\"bfnrt]|u00(?:0[0-7bef]|1[0-9a-f]))[^"\\\x00-\x1f]*+)*+)"'
+)
+_INTEGER: Final = r"(0|-?[1-9][0-9]{0,18})"
+_ISO_DATE: Final = r'"([0-9]{4}-[0-9]{2}-[0-9]{2})"'
+_PARTY: Final = "{" + ",".join(f'"{name}":{_STRING}' for name in sorted(PARTY_NAMES)) + "}"
+# A party's members in PARTY_NAMES order, from their places in the sorted form.
+_PARTY_ORDER: Final = tuple(sorted(PARTY_NAMES).index(name) for name in PARTY_NAMES)
+_PLAIN: Final = re.compile(
+    f'{{"amount_kopecks":{_INTEGER},"budget":null,"date":{_ISO_DATE},'
+    f'"due_date":(?:null|{_ISO_DATE}),"format":"{re.escape(FORMAT_TAG)}",'
+    f'"number":{_STRING},"operation_kind":{_STRING},"payee":{_PARTY},"payer":{_PARTY},'
+    f'"payment_kind":{_STRING},"priority":{_INTEGER},"purpose":{_STRING},"uin":{_STRING}}}',
+    re.DOTALL,
+)
+
+
+def _unescaped(raw: str) -> str:
+    # Only a string with an escape needs decoding, and the pattern let only valid ones through.
+    return raw if "\\" not in raw else cast(str, json.loads(f'"{raw}"'))
+
+
+def _plain(data: bytes) -> PaymentOrder | None:
+    """The order, if the bytes are the canonical form of a plainly valid order without budget
+    fields (nearly every document); None leaves the verdict to the full reading."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    match = _PLAIN.fullmatch(text)
+    if match is None:
+        return None
+    v = match.groups()
+    try:
+        when, due = date.fromisoformat(v[1]), None if v[2] is None else date.fromisoformat(v[2])
+    except ValueError:
+        return None
+    payee, payer = v[5:13], v[13:21]
+    order = plain_order(
+        _unescaped(v[3]),
+        when,
+        int(v[0]),
+        (
+            tuple(_unescaped(payer[i]) for i in _PARTY_ORDER),
+            tuple(_unescaped(payee[i]) for i in _PARTY_ORDER),
+        ),
+        _unescaped(v[23]),
+        int(v[22]),
+        operation_kind=_unescaped(v[4]),
+        payment_kind=_unescaped(v[21]),
+        uin=_unescaped(v[24]),
+        due_date=due,
+    )
+    # The last word, as in the full reading: these very bytes are the order's canonical form.
+    if order is None or _encode_order(order) != data:
+        return None
+    return order
+
+
 def parse_canonical(data: bytes, position: int = 1) -> PaymentOrder:
     """The order in canonical bytes (the bank's side); only the exact canonical encoding passes.
 
     Raises ``CanonicalFormError`` for other bytes and ``ValidationError`` for a refused order.
     """
+    order = _plain(data)
+    return order if order is not None else _read_in_full(data, position)
+
+
+def _read_in_full(data: bytes, position: int) -> PaymentOrder:
+    """Any bytes: the order, or the error that names what is wrong with them."""
     try:
         obj = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # ValueError: a JSON error, or an integer longer than Python converts (4300 digits).
         raise CanonicalFormError("не JSON в UTF-8") from None
     if not isinstance(obj, dict) or obj.get("format") != FORMAT_TAG:
         raise CanonicalFormError(f"не каноническая форма {FORMAT_TAG}")

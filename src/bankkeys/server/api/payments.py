@@ -7,7 +7,6 @@ second signature, or refused with the reason); a malformed request as a whole an
 
 from __future__ import annotations
 
-import base64
 import binascii
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -98,8 +97,10 @@ _RIGHTS: dict[SigningRight, Literal["first", "second", "none"]] = {
 
 
 def _b64(value: str, what: str, position: int) -> bytes:
+    # Strict: only the alphabet, with the padding right and nothing after it (the checks
+    # b64decode's validate makes with a regular expression, at a third of the cost).
     try:
-        return base64.b64decode(value, validate=True)
+        return binascii.a2b_base64(value, strict_mode=True)
     except (binascii.Error, ValueError):
         raise ApiError(422, "RequestInvalid", f"документ {position}: {what} не base64") from None
 
