@@ -41,6 +41,7 @@ from typing import Any, Final
 import psycopg
 from sqlalchemy import func, insert, make_url, select, text
 
+from _steal import cpu_ticks, percent, steal_share, warning
 from bankkeys.bank.ca import BankCA, IssuanceOrder, init_ca, load_ca
 from bankkeys.bank.inspect import PkiRequestInspector
 from bankkeys.bank.policy import Policy
@@ -321,6 +322,7 @@ def requests_per_second(target: Target, n: int, workers: int, mode: str) -> dict
         work = prepare(db, ca, n)
         slices = [work[k::workers] for k in range(workers)]
         load_before = os.getloadavg()[0]
+        ticks = cpu_ticks()
         db_cpu = None
         if mode == "thread":
             cpu_before = _cpu_seconds(resource.RUSAGE_SELF)
@@ -335,6 +337,7 @@ def requests_per_second(target: Target, n: int, workers: int, mode: str) -> dict
             errors, db_cpu = run_processes(target.url, ca, slices)
             elapsed = time.perf_counter() - start
             cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_before
+        steal = steal_share(ticks, cpu_ticks())
         if errors:
             raise RuntimeError("; ".join(errors))
         with db.transaction() as s:
@@ -358,6 +361,7 @@ def requests_per_second(target: Target, n: int, workers: int, mode: str) -> dict
             # the machine's whole cost of a request, and so the ceiling on these cores.
             "database_cpu_ms_per_request": None if db_cpu is None else db_cpu * 1000 / n,
             "load_average": [load_before, os.getloadavg()[0]],
+            "host_steal_share": steal,
             "key": f"{key_spec().family}:{key_spec().curve}",
         }
     finally:
@@ -503,8 +507,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'':>10}  connected over {report['postgresql_link']}")
         print(
             f"{'':>10}  bank CPU {r['cpu_ms_per_request']:.1f} ms/request; load average "
-            f"{r['load_average'][0]:.1f} -> {r['load_average'][1]:.1f}"
+            f"{r['load_average'][0]:.1f} -> {r['load_average'][1]:.1f}; host steal "
+            f"{percent(r['host_steal_share'])}"
         )
+        if note := warning(r["host_steal_share"]):
+            print(f"{'':>10}{note}")
         if r["database_cpu_ms_per_request"] is not None:
             both = r["cpu_ms_per_request"] + r["database_cpu_ms_per_request"]
             cpus = report["machine"]["logical_cpus"] or 1

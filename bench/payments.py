@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from _server_process import process_tree, running_server, scratch_site, tree_cpu_seconds
+from _steal import cpu_ticks, percent, steal_share, warning
 
 # --- the core's own rate ----------------------------------------------------------------------
 
@@ -304,7 +305,9 @@ def run(
             spies = _start_profilers(server.pid, profile, profile_gil) if profile else []
             server_cpu_before = tree_cpu_seconds(server.pid)
             client_cpu_before = _children_cpu_seconds()
+            ticks_before = cpu_ticks()
             client(job_file, out)
+            steal = steal_share(ticks_before, cpu_ticks())
             server_cpu = tree_cpu_seconds(server.pid) - server_cpu_before
             client_cpu = _children_cpu_seconds() - client_cpu_before
             _stop_profilers(spies)
@@ -324,6 +327,7 @@ def run(
         "verdicts": result["verdicts"],
         "reasons": result["reasons"][:5],
         "verified_per_s": accepted / result["wall"] if result["wall"] else 0.0,
+        "host_steal_share": steal,
         "batch_p50_ms": pct(0.50),
         "batch_p99_ms": pct(0.99),
         # CPU per document: unlike documents/s, it does not move with what else runs here.
@@ -359,7 +363,9 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, default=None, help="py-spy output folder")
     parser.add_argument("--profile-gil", action="store_true", help="py-spy --gil")
     args = parser.parse_args()
+    ticks = cpu_ticks()
     core_before = core_verify_rate(args.core_seconds)
+    core_steal = [steal_share(ticks, cpu_ticks())]
     figures = run(
         args.db,
         args.workers,
@@ -370,8 +376,11 @@ def main() -> None:
         args.profile_gil,
         args.warm_up,
     )
+    ticks = cpu_ticks()
     core_after = core_verify_rate(args.core_seconds)
+    core_steal.append(steal_share(ticks, cpu_ticks()))
     core = max(core_before, core_after)
+    figures["core_host_steal_share"] = core_steal
     figures["core_verify_per_s_single_core"] = core
     per_process = figures["verified_per_s"] / max(1, args.workers)
     figures["ratio_per_process"] = per_process / core if core else 0.0
@@ -402,6 +411,13 @@ def main() -> None:
         f"(before {core_before:.0f}, after {core_after:.0f})"
     )
     print(f"  server per process / core:   {figures['ratio_per_process']:8.1%}   (target >= 50%)")
+    print(
+        f"  host steal (CPU time taken):   {percent(figures['host_steal_share'])} while posting, "
+        + " and ".join(percent(x) for x in core_steal)
+        + " in the core's runs"
+    )
+    if note := warning(figures["host_steal_share"], *core_steal):
+        print(note)
     print(
         f"  (against the core's verify that also checks the key: {full:.0f}/s, "
         f"{figures['ratio_per_process_with_key_check']:.1%})"

@@ -47,3 +47,7 @@ def test_payments_bench_reports_every_figure(db: str) -> None:
         floor = 0 if key.endswith("cpu_ms_per_document") else 1e-9
         assert math.isfinite(report[key]) and report[key] >= floor, (key, report)
     assert report["batch_p50_ms"] <= report["batch_p99_ms"]
+    # The host's steal during the posting and the core's two runs: a share of CPU time.
+    shares = [report["host_steal_share"], *report["core_host_steal_share"]]
+    assert len(shares) == 3
+    assert all(s is not None and 0.0 <= s <= 1.0 for s in shares), shares
