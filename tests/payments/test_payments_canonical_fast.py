@@ -140,6 +140,19 @@ def test_payments_canonical_plain_path_takes_the_valid_documents_without_budget(
     assert any(o.budget is None for o in orders)
 
 
+def test_payments_canonical_plain_path_decodes_escapes() -> None:
+    base = next(o for o in _orders() if o.budget is None)
+    order = replace(
+        base,
+        purpose="Оплата по счету № 7\nНДС не облагается",
+        payee=replace(base.payee, name='ООО "Лютик"'),
+    )
+    data = _definition(order)
+    assert b"\\n" in data and b'\\"' in data
+    assert _agrees(data) is True
+    assert canonical_module._plain(data) == order
+
+
 def _obj(order: PaymentOrder) -> dict[str, object]:
     return json.loads(_definition(order))
 

@@ -153,24 +153,23 @@ def _plain(data: bytes) -> PaymentOrder | None:
     if match is None:
         return None
     v = match.groups()
+    if "\\" in text:  # an escape somewhere (a purpose's line break): decode the strings
+        v = tuple(x if x is None else _unescaped(x) for x in v)
     try:
         when, due = date.fromisoformat(v[1]), None if v[2] is None else date.fromisoformat(v[2])
     except ValueError:
         return None
     payee, payer = v[5:13], v[13:21]
     order = plain_order(
-        _unescaped(v[3]),
+        v[3],
         when,
         int(v[0]),
-        (
-            tuple(_unescaped(payer[i]) for i in _PARTY_ORDER),
-            tuple(_unescaped(payee[i]) for i in _PARTY_ORDER),
-        ),
-        _unescaped(v[23]),
+        (tuple([payer[i] for i in _PARTY_ORDER]), tuple([payee[i] for i in _PARTY_ORDER])),
+        v[23],
         int(v[22]),
-        operation_kind=_unescaped(v[4]),
-        payment_kind=_unescaped(v[21]),
-        uin=_unescaped(v[24]),
+        operation_kind=v[4],
+        payment_kind=v[21],
+        uin=v[24],
         due_date=due,
     )
     # The last word, as in the full reading: these very bytes are the order's canonical form.
