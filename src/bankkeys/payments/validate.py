@@ -301,8 +301,16 @@ def _budget(c: _Checker) -> BudgetFields | None:
     )
 
 
+def _number_ok(text: str) -> bool:
+    return 1 <= len(text) <= 6 and _DIGITS.fullmatch(text) is not None and int(text) != 0
+
+
+def _uin_ok(uin: str) -> bool:
+    return uin in ("", "0") or _UIN.fullmatch(uin) is not None
+
+
 def _number(text: str) -> str:
-    if not (1 <= len(text) <= 6 and _DIGITS.fullmatch(text)) or int(text) == 0:
+    if not _number_ok(text):
         raise ValueError(f"номер документа: от 1 до 6 цифр, не ноль: {text!r}")
     return text
 
@@ -336,8 +344,7 @@ def order_from_fields(
     operation_kind = c.text(k.OPERATION_KIND) or "01"
     c.check(k.OPERATION_KIND, operation_kind == "01", "для платежного поручения вид операции 01")
     uin = c.text(k.UIN)
-    uin_ok = uin in ("", "0") or _UIN.fullmatch(uin) is not None
-    c.check(k.UIN, uin_ok, "УИН: 20 или 25 знаков (цифры, латинские прописные) или 0")
+    c.check(k.UIN, _uin_ok(uin), "УИН: 20 или 25 знаков (цифры, латинские прописные) или 0")
     due_date = c.parsed(k.DUE_DATE, parse_date, required=False)
     priority = c.parsed(k.PRIORITY, _priority, required=True)
     purpose = c.text(k.PURPOSE, required=True, max_length=MAX_PURPOSE_LENGTH)
@@ -400,15 +407,13 @@ def plain_order(
     if not (
         0 < amount_kopecks <= MAX_AMOUNT_KOPECKS
         and 1 <= priority <= 5
-        and 0 < len(number) <= 6
-        and _DIGITS.fullmatch(number) is not None
-        and int(number) != 0
+        and _number_ok(number)
         # 1C writes a date's year in four digits: an earlier year is refused there.
         and when.year >= 1000
         and (due_date is None or due_date.year >= 1000)
         and operation_kind == "01"
         and payment_kind in PAYMENT_KINDS
-        and (uin in ("", "0") or _UIN.fullmatch(uin) is not None)
+        and _uin_ok(uin)
         and 0 < len(purpose) <= MAX_PURPOSE_LENGTH
         and purpose == purpose.strip()
         and _BAD_PURPOSE_CHAR.search(purpose) is None
