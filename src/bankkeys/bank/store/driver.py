@@ -173,15 +173,16 @@ def _encoded(values: Sequence[Any]) -> tuple[list[bytes | None], list[int]] | No
         binary = 0
         if value is None:
             out.append(None)
-        elif kind is str:
-            encoded = value.encode()
+        elif isinstance(value, str):
+            # StrEnum members too (statuses, roles, actions): their value, as psycopg sends it.
+            encoded = str.encode(value)
             if b"\x00" in encoded:
                 return None
             out.append(encoded)
         elif kind is bool:
             out.append(b"t" if value else b"f")
-        elif kind is int:
-            out.append(str(value).encode())
+        elif isinstance(value, int):  # an IntEnum member as its value too
+            out.append(int.__repr__(value).encode())
         elif kind is bytes:
             out.append(value)
             binary = 1
@@ -191,14 +192,6 @@ def _encoded(values: Sequence[Any]) -> tuple[list[bytes | None], list[int]] | No
             out.append(value.isoformat(" ").encode())
         elif kind is date:
             out.append(value.isoformat().encode())
-        elif isinstance(value, str):
-            # A StrEnum member (statuses, roles, actions): its value, as psycopg sends it.
-            encoded = str.encode(value)
-            if b"\x00" in encoded:
-                return None
-            out.append(encoded)
-        elif isinstance(value, int):  # an IntEnum member; bool was taken above
-            out.append(int.__repr__(value).encode())
         else:
             return None
         formats.append(binary)
